@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .backends.base import BackendBase, ChatRequest, ChatResponse, check_requests
+from .jsonio import canonical_json  # the one canonical form identities hash
 
 logger = logging.getLogger(__name__)
 
@@ -37,20 +38,14 @@ CACHE_KEY_VERSION = 1
 DB_NAME = "cache.sqlite3"
 
 
-def canonical_json(obj: Any) -> str:
-    """Canonical JSON: sorted keys, no whitespace, floats by ``repr``, tuples as lists.
-
-    NaN and infinities are rejected (they have no JSON form), as is anything not JSON-able.
-
-    >>> canonical_json({"b": 0.1, "a": (1, "x")})
-    '{"a":[1,"x"],"b":0.1}'
-    """
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
 def key_for(obj: Any) -> str:
-    """SHA-256 hex of :func:`canonical_json` — the content key of anything JSON-able."""
-    return hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()
+    """SHA-256 hex of :func:`bench.jsonio.canonical_json` (sorted keys, no whitespace, floats by
+    ``repr``, NaN as null) — the content key of anything JSON-able.
+
+    >>> key_for({"b": 0.1, "a": (1, "x")}) == key_for({"a": [1, "x"], "b": 0.1})
+    True
+    """
+    return hashlib.sha256(canonical_json(obj).encode("ascii")).hexdigest()
 
 
 def default_cache_dir() -> Path:
@@ -83,8 +78,9 @@ class _Store:
             self._pid = os.getpid()
         c = getattr(self._local, "conn", None)
         if c is None:
-            c = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
-                                check_same_thread=False)
+            c = sqlite3.connect(
+                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            )
             self._setup(c)
             self._local.conn = c
             with self._lock:
@@ -98,8 +94,10 @@ class _Store:
             try:
                 c.execute("PRAGMA journal_mode=WAL")
                 c.execute("PRAGMA synchronous=NORMAL")
-                c.execute("CREATE TABLE IF NOT EXISTS entries (ns TEXT NOT NULL, key TEXT NOT NULL, "
-                          "value BLOB NOT NULL, created REAL NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID")
+                c.execute(
+                    "CREATE TABLE IF NOT EXISTS entries (ns TEXT NOT NULL, key TEXT NOT NULL, "
+                    "value BLOB NOT NULL, created REAL NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID"
+                )
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
@@ -128,8 +126,14 @@ class ReplyCache:
     True
     """
 
-    def __init__(self, directory: str | os.PathLike[str] | None = None, *, namespace: str = "replies",
-                 busy_timeout: float = 60.0, _store: _Store | None = None) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        namespace: str = "replies",
+        busy_timeout: float = 60.0,
+        _store: _Store | None = None,
+    ) -> None:
         self.directory = Path(directory).expanduser() if directory is not None else default_cache_dir()
         self.ns = namespace
         self._store = _store or _Store(self.directory / DB_NAME, busy_timeout)
@@ -143,20 +147,27 @@ class ReplyCache:
         return ReplyCache(self.directory, namespace=name, _store=self._store)
 
     def get(self, key: str) -> bytes | None:
-        row = self._store.conn().execute("SELECT value FROM entries WHERE ns=? AND key=?",
-                                         (self.ns, key)).fetchone()
+        row = (
+            self._store.conn()
+            .execute("SELECT value FROM entries WHERE ns=? AND key=?", (self.ns, key))
+            .fetchone()
+        )
         return None if row is None else bytes(row[0])
 
     def put(self, key: str, value: bytes) -> None:
         """Store ``value``, replacing any earlier one under ``key``."""
-        self._store.conn().execute("INSERT OR REPLACE INTO entries (ns, key, value, created) VALUES (?,?,?,?)",
-                                   (self.ns, key, sqlite3.Binary(value), time.time()))
+        self._store.conn().execute(
+            "INSERT OR REPLACE INTO entries (ns, key, value, created) VALUES (?,?,?,?)",
+            (self.ns, key, sqlite3.Binary(value), time.time()),
+        )
 
     def setdefault(self, key: str, value: bytes) -> bytes:
         """Store ``value`` unless ``key`` is taken; return what is stored now (first writer wins)."""
         c = self._store.conn()
-        cur = c.execute("INSERT OR IGNORE INTO entries (ns, key, value, created) VALUES (?,?,?,?)",
-                        (self.ns, key, sqlite3.Binary(value), time.time()))
+        cur = c.execute(
+            "INSERT OR IGNORE INTO entries (ns, key, value, created) VALUES (?,?,?,?)",
+            (self.ns, key, sqlite3.Binary(value), time.time()),
+        )
         if cur.rowcount == 1:
             return value
         stored = self.get(key)
@@ -166,12 +177,17 @@ class ReplyCache:
         self._store.conn().execute("DELETE FROM entries WHERE ns=? AND key=?", (self.ns, key))
 
     def __contains__(self, key: str) -> bool:
-        return self._store.conn().execute("SELECT 1 FROM entries WHERE ns=? AND key=?",
-                                          (self.ns, key)).fetchone() is not None
+        return (
+            self._store.conn()
+            .execute("SELECT 1 FROM entries WHERE ns=? AND key=?", (self.ns, key))
+            .fetchone()
+            is not None
+        )
 
     def __len__(self) -> int:
-        return int(self._store.conn().execute("SELECT COUNT(*) FROM entries WHERE ns=?",
-                                              (self.ns,)).fetchone()[0])
+        return int(
+            self._store.conn().execute("SELECT COUNT(*) FROM entries WHERE ns=?", (self.ns,)).fetchone()[0]
+        )
 
     def close(self) -> None:
         """Close every connection this object's store opened (any namespace)."""
@@ -223,9 +239,16 @@ class CachedBackend(BackendBase):
         return self.backend.spec()  # caching never changes what a backend is
 
     def key(self, request: ChatRequest) -> str:
-        return key_for({"v": CACHE_KEY_VERSION, "kind": "chat", "backend": self.backend.name,
-                        "version": self.backend.version, "spec": self.backend.spec(),
-                        "request": request.key_material()})
+        return key_for(
+            {
+                "v": CACHE_KEY_VERSION,
+                "kind": "chat",
+                "backend": self.backend.name,
+                "version": self.backend.version,
+                "spec": self.backend.spec(),
+                "request": request.key_material(),
+            }
+        )
 
     def stats(self) -> CacheStats:
         with self._lock:
@@ -246,6 +269,7 @@ class CachedBackend(BackendBase):
         out: list[ChatResponse | None] = [None] * len(reqs)
         first_of: dict[str, int] = {}  # key -> index of the request that will be sent for it
         to_send: list[int] = []
+        corrupt: set[str] = set()
         hits = 0
         for i, k in enumerate(keys):
             if k in first_of:
@@ -259,20 +283,32 @@ class CachedBackend(BackendBase):
                     continue
                 except (ValueError, TypeError, KeyError) as exc:  # corrupt entry: treat as a miss
                     logger.warning("reply cache: unreadable entry %s (%s); asking again", k[:12], exc)
+                    corrupt.add(k)
             first_of[k] = i
             to_send.append(i)
         sent = self.backend.chat_many([reqs[i] for i in to_send]) if to_send else []
         if len(sent) != len(to_send):
             raise RuntimeError(f"{self.backend!r} returned {len(sent)} responses for {len(to_send)} requests")
         stored = not_stored = 0
-        for i, resp in zip(to_send, sent):
+        for i, resp in zip(to_send, sent, strict=True):
             if resp.status == "ok":
                 mine = _encode(resp)
-                kept = self.cache.setdefault(keys[i], mine)
+                try:
+                    if keys[i] in corrupt:  # replace the unreadable entry instead of deferring to it
+                        self.cache.put(keys[i], mine)
+                        kept = mine
+                    else:
+                        kept = self.cache.setdefault(keys[i], mine)
+                except sqlite3.Error as exc:  # a paid reply is worth more than its cache entry
+                    logger.warning("reply cache: could not store %s: %s", keys[i][:12], exc)
+                    kept = mine
+                    not_stored += 1
+                else:
+                    stored += 1
                 if kept != mine:  # another process stored its reply first: converge on that one
-                    resp = replace(_decode(kept), dollars=resp.dollars, attempts=resp.attempts,
-                                   seconds=resp.seconds)
-                stored += 1
+                    resp = replace(
+                        _decode(kept), dollars=resp.dollars, attempts=resp.attempts, seconds=resp.seconds
+                    )
             else:
                 not_stored += 1
             out[i] = resp
@@ -283,8 +319,9 @@ class CachedBackend(BackendBase):
                 assert src is not None
                 out[i] = src if src.status != "ok" else _as_hit(src, 0.0)
                 dupes += 1
-        self._count(hits=hits + dupes, misses=len(to_send), sent=len(to_send), stored=stored,
-                    not_stored=not_stored)
+        self._count(
+            hits=hits + dupes, misses=len(to_send), sent=len(to_send), stored=stored, not_stored=not_stored
+        )
         return [r for r in out if r is not None]
 
     def close(self) -> None:

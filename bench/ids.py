@@ -35,6 +35,10 @@ TRANSPORT_KEYS = frozenset(
         "log_level",
         "cache_dir",
         "device",
+        "backoff_base",
+        "backoff_max",
+        "max_retry_after",
+        "prices",
     }
 )
 

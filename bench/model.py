@@ -23,10 +23,11 @@ JudgementStatus = Literal["ok", "unscored", "refused", "error"]
 Verdict = Literal["pass", "partial", "fail", "undecidable"]
 VERDICTS: tuple[str, ...] = ("pass", "partial", "fail", "undecidable")
 
-# The structured context keys of paper B's ten visual dimensions (Appendix C.1). Suites may add more.
+# The structured context keys of paper B's ten visual dimensions (Appendix C.1 names them Location,
+# Architecture, Time Period, ...). Suites may add more keys.
 CONTEXT_DIMENSIONS: tuple[str, ...] = (
-    "location_setting",
-    "architecture_style",
+    "location",
+    "architecture",
     "time_period",
     "time_of_day",
     "season",
@@ -36,6 +37,21 @@ CONTEXT_DIMENSIONS: tuple[str, ...] = (
     "artistic_medium",
     "atmospheric_effects",
 )
+
+# The action (tool) that edits each dimension, named as paper B's action library names them (§2,
+# C.2): context says *what is*, the action says *what changes it*.
+DIMENSION_ACTIONS: dict[str, str] = {
+    "location": "location_setting",
+    "architecture": "architecture_style",
+    "time_period": "time_period",
+    "time_of_day": "time_of_day",
+    "season": "season",
+    "weather": "weather",
+    "mood_lighting": "mood_lighting",
+    "color_grading": "color_grading",
+    "artistic_medium": "artistic_medium",
+    "atmospheric_effects": "atmospheric_effects",
+}
 
 
 class Record:

@@ -72,14 +72,18 @@ def run(kind: str, args: argparse.Namespace) -> float:
             wrong = sum(f"pass{rep} request {i}:" not in r.text for i, r in enumerate(out))
             got = count() - before
             if bad or wrong or got != args.requests:
-                raise SystemExit(f"pass {rep}: {bad} failed, {wrong} out of order, {got} requests reached "
-                                 f"the server for {args.requests}")
+                raise SystemExit(
+                    f"pass {rep}: {bad} failed, {wrong} out of order, {got} requests reached "
+                    f"the server for {args.requests}"
+                )
             rates.append(args.requests / dt)
             print(f"  pass {rep}: {args.requests} requests in {dt:.2f} s = {rates[-1]:.1f} req/s")
         best = max(rates)
-        print(f"server in {kind}: concurrency {args.concurrency}, latency {args.latency * 1000:.0f} ms, "
-              f"image {args.image_size or 'none'}: achieved {best:.1f} req/s, ideal {ideal:.1f} req/s, "
-              f"ratio {best / ideal:.3f}")
+        print(
+            f"server in {kind}: concurrency {args.concurrency}, latency {args.latency * 1000:.0f} ms, "
+            f"image {args.image_size or 'none'}: achieved {best:.1f} req/s, ideal {ideal:.1f} req/s, "
+            f"ratio {best / ideal:.3f}"
+        )
 
         cached = CachedBackend(backend, ReplyCache(tmp))
         reqs = _requests(args.requests, args.image_size, "cache")
@@ -91,8 +95,10 @@ def run(kind: str, args: argparse.Namespace) -> float:
         sent = count() - before
         if sent or not all(r.cached for r in out):
             raise SystemExit(f"warm cache sent {sent} requests")
-        print(f"  warm cache: {args.requests} replies in {dt:.3f} s = {args.requests / dt:.0f} req/s, "
-              f"{sent} requests sent")
+        print(
+            f"  warm cache: {args.requests} replies in {dt:.3f} s = {args.requests / dt:.0f} req/s, "
+            f"{sent} requests sent"
+        )
         backend.close()
         return best / ideal
 
@@ -106,7 +112,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="timed passes; the best is reported")
     ap.add_argument("--server", choices=["process", "thread", "both"], default="process")
     args = ap.parse_args()
-    for kind in (["process", "thread"] if args.server == "both" else [args.server]):
+    for kind in ["process", "thread"] if args.server == "both" else [args.server]:
         run(kind, args)
 
 

@@ -200,7 +200,8 @@ def edge_density(image: ImageLike, mask: np.ndarray | None = None, sigma: float 
     """Fraction (0-1) of pixels on a Canny edge of the luma (sigma ``sigma``; fixed thresholds).
 
     The thresholds are absolute (gradient 0.1 / 0.2 on a 0-1 scale), not quantiles, so a flat
-    image scores 0 and sketches, textures and text score high.
+    image or a smooth gradient scores 0 and sketches, textures and text score high. A sharp step
+    between two pixels marks one or both of them, so a shape's outline counts 1-2 px thick.
     """
     rgb = _rgb(image)
     edges = canny(_luma(rgb), sigma=sigma, low_threshold=0.1, high_threshold=0.2)
@@ -263,9 +264,11 @@ def structure_kept(source: ImageLike, result: ImageLike, mask: np.ndarray | None
     """Mean SSIM of luma outside the mask (weights ``1 - mask``); the whole image without one.
 
     SSIM (Wang et al. 2004, scikit-image, 7-pixel window or the image's odd short side if
-    smaller, data range 1) runs on the whole frame and its map is averaged over the kept region, so
-    1 means the unedited area kept its structure exactly; it can fall below 0 for inverted
-    structure. The result is resized to the source's size (Lanczos) first.
+    smaller, data range 1) runs on the whole frame and its map is averaged over the kept region;
+    like scikit-image's mean SSIM it leaves out a half-window border, so with no mask it equals
+    ``structural_similarity(...)`` on the luma. 1 means the unedited area kept its structure
+    exactly; it can fall below 0 for inverted structure. Pixels within half a window of the mask's
+    edge see some edited pixels. The result is resized to the source's size (Lanczos) first.
     """
     src, res = _aligned(source, result)
     short = min(src.shape[:2])
@@ -273,8 +276,10 @@ def structure_kept(source: ImageLike, result: ImageLike, mask: np.ndarray | None
         raise ValueError(f"structure_kept needs images at least 3 px on a side, got {src.shape[:2]}")
     win = min(7, short if short % 2 else short - 1)
     _, ssim_map = structural_similarity(_luma(src), _luma(res), data_range=1.0, win_size=win, full=True)
-    keep = _weights(mask, src.shape[:2])
-    return _mean(ssim_map, None if keep is None else 1.0 - keep)
+    edited = _weights(mask, src.shape[:2])
+    pad = (win - 1) // 2
+    inner = (slice(pad, src.shape[0] - pad), slice(pad, src.shape[1] - pad))
+    return _mean(ssim_map[inner], None if edited is None else (1.0 - edited)[inner])
 
 
 def text_likelihood(image: ImageLike, mask: np.ndarray | None = None, stroke_px: int = 4) -> float:

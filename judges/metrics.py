@@ -124,7 +124,9 @@ def ssim_batch(x: np.ndarray, y: np.ndarray, *, data_range: float = DATA_RANGE) 
     if x.shape != y.shape or x.ndim != 4:
         raise ValueError(f"ssim_batch needs two equal (N, H, W, C) stacks, got {x.shape} and {y.shape}")
     if min(x.shape[1:3]) < SSIM_WINDOW:
-        raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW} px, got {x.shape[2]}x{x.shape[1]}")
+        raise ValueError(
+            f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW} px, got {x.shape[2]}x{x.shape[1]}"
+        )
     sigma = (0.0, SSIM_SIGMA, SSIM_SIGMA, 0.0)  # sigma 0: no smoothing across images or channels
 
     def blur(a: np.ndarray) -> np.ndarray:
@@ -226,7 +228,9 @@ class _PairMetricJudge(Component):
         for i, item in enumerate(items):
             traj = item.trajectory
             if traj.status != "ok":
-                out[i] = _unscored(item, self.score_name, f"trajectory {traj.status}: {traj.error or 'no error given'}")
+                out[i] = _unscored(
+                    item, self.score_name, f"trajectory {traj.status}: {traj.error or 'no error given'}"
+                )
                 continue
             if item.final is None:
                 out[i] = _unscored(item, self.score_name, "no final image")
@@ -235,7 +239,9 @@ class _PairMetricJudge(Component):
             h, w = pair.source.shape[:2]
             if min(h, w) < self._min_side():
                 out[i] = _unscored(
-                    item, self.score_name, f"image {w}x{h} is smaller than the {self._min_side()}-px {self.name} window"
+                    item,
+                    self.score_name,
+                    f"image {w}x{h} is smaller than the {self._min_side()}-px {self.name} window",
                 )
                 continue
             pairs[i] = pair
@@ -322,7 +328,12 @@ class PSNRJudge(_PairMetricJudge):
 
     def __init__(self, channel: Channel = "rgb", cap_db: float = PSNR_CAP_DB, batch_size: int = 16) -> None:
         super().__init__(channel=channel, batch_size=batch_size)
-        if isinstance(cap_db, bool) or not isinstance(cap_db, (int, float)) or not math.isfinite(cap_db) or cap_db <= 0:
+        if (
+            isinstance(cap_db, bool)
+            or not isinstance(cap_db, (int, float))
+            or not math.isfinite(cap_db)
+            or cap_db <= 0
+        ):
             raise ValueError(f"cap_db must be a positive finite number, got {cap_db!r}")
         self.cap_db = float(cap_db)
 

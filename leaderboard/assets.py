@@ -37,8 +37,14 @@ def is_image_id(value: object) -> bool:
 class ImageExporter:
     """Exports images found by ``locate(image_id) -> Path | None`` into ``out/img/``."""
 
-    def __init__(self, out: Path, locate: Callable[[str], Path | None], *, thumb_size: int = THUMB_SIZE,
-                 workers: int | None = None) -> None:
+    def __init__(
+        self,
+        out: Path,
+        locate: Callable[[str], Path | None],
+        *,
+        thumb_size: int = THUMB_SIZE,
+        workers: int | None = None,
+    ) -> None:
         self.out = Path(out)
         self.dir = self.out / "img"
         self.locate = locate

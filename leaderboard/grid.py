@@ -53,8 +53,12 @@ def score_pairs(res: Results, names: Names, suite_ref: str) -> list[ScorePair]:
 
     def key(p: ScorePair) -> tuple[int, str, int, str]:
         declared = list(res.score_specs.get(p[0], {}))
-        return (names.judge_order.get(p[0], len(names.judge_order)), p[0],
-                declared.index(p[1]) if p[1] in declared else len(declared), p[1])
+        return (
+            names.judge_order.get(p[0], len(names.judge_order)),
+            p[0],
+            declared.index(p[1]) if p[1] in declared else len(declared),
+            p[1],
+        )
 
     return sorted(pairs, key=key)
 
@@ -80,12 +84,21 @@ def _score_line(res: Results, names: Names, j: Judgement | None, judge_id: str, 
     return ScoreLine(label, format_score(value, spec), "ok", title)
 
 
-def _result_cell(res: Results, names: Names, exporter: ImageExporter, sample: Sample, suite_ref: str,
-                 system: SystemView, pairs: list[ScorePair]) -> ResultCell:
+def _result_cell(
+    res: Results,
+    names: Names,
+    exporter: ImageExporter,
+    sample: Sample,
+    suite_ref: str,
+    system: SystemView,
+    pairs: list[ScorePair],
+) -> ResultCell:
     t: Trajectory | None = res.trajectories.get((suite_ref, sample.id, system.id))
     if t is None:
         return ResultCell(system=system, status="missing", image=None, error="no trajectory for this sample")
-    judgements = {jid: res.judgements.get((suite_ref, sample.id, system.id, "", jid)) for jid in {p[0] for p in pairs}}
+    judgements = {
+        jid: res.judgements.get((suite_ref, sample.id, system.id, "", jid)) for jid in {p[0] for p in pairs}
+    }
     scores = tuple(_score_line(res, names, judgements[jid], jid, s) for jid, s in pairs)
     criteria = {c.id: c.text for c in sample.checklist}
     verdicts: list[VerdictChip] = []
@@ -96,21 +109,33 @@ def _result_cell(res: Results, names: Names, exporter: ImageExporter, sample: Sa
             continue
         shown = names.judge(jid).display
         for cid, verdict in j.verdicts.items():
-            verdicts.append(VerdictChip(criterion=str(cid), verdict=str(verdict), judge=shown, text=criteria.get(cid, "")))
+            verdicts.append(
+                VerdictChip(criterion=str(cid), verdict=str(verdict), judge=shown, text=criteria.get(cid, ""))
+            )
         text = _rationale_text(j.rationale)
         if text or j.error:
             rationales.append(RationaleView(judge=shown, status=j.status, text=text, error=j.error or ""))
-    common = dict(system=system, steps=len(t.steps), seconds=float(t.telemetry.seconds or 0.0), scores=scores,
-                  verdicts=tuple(verdicts), rationales=tuple(rationales))
+    common = dict(
+        system=system,
+        steps=len(t.steps),
+        seconds=float(t.telemetry.seconds or 0.0),
+        scores=scores,
+        verdicts=tuple(verdicts),
+        rationales=tuple(rationales),
+    )
     if t.status != "ok":
         return ResultCell(status=t.status, image=None, error=t.error or f"trajectory {t.status}", **common)
     image = exporter.view(t.final)
     if image is None:
-        return ResultCell(status="no-image", image=None, error="final image not found in the run store", **common)
+        return ResultCell(
+            status="no-image", image=None, error="final image not found in the run store", **common
+        )
     return ResultCell(status="ok", image=image, **common)
 
 
-def build_grids(res: Results, names: Names, suites: dict[str, SuiteView], exporter: ImageExporter) -> list[SuiteGrid]:
+def build_grids(
+    res: Results, names: Names, suites: dict[str, SuiteView], exporter: ImageExporter
+) -> list[SuiteGrid]:
     """One :class:`SuiteGrid` per suite with samples; exports every image it shows."""
     wanted = [s.image.id for s in res.samples.values()]
     wanted += [t.final for t in res.trajectories.values() if t.final and t.status == "ok"]
@@ -124,7 +149,10 @@ def build_grids(res: Results, names: Names, suites: dict[str, SuiteView], export
         if not samples:
             continue
         system_ids = {t.system_id for t in res.trajectories.values() if t.suite == ref}
-        systems = tuple(names.system(s) for s in sorted(system_ids, key=lambda s: (names.order.get(s, len(names.order)), s)))
+        systems = tuple(
+            names.system(s)
+            for s in sorted(system_ids, key=lambda s: (names.order.get(s, len(names.order)), s))
+        )
         pairs = score_pairs(res, names, ref)
         rows = []
         for sample in samples:

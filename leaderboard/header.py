@@ -39,14 +39,18 @@ def _record_display(rec: dict[str, Any] | None, fallback: str) -> str:
 
 def _unique(displays: dict[str, str]) -> dict[str, str]:
     counts = Counter(displays.values())
-    return {cid: (f"{d} · {cid.rsplit('.', 1)[-1][:6]}" if counts[d] > 1 else d) for cid, d in displays.items()}
+    return {
+        cid: (f"{d} · {cid.rsplit('.', 1)[-1][:6]}" if counts[d] > 1 else d) for cid, d in displays.items()
+    }
 
 
 class Names:
     """Every system and judge id seen in the runs (records first, then ids found only in data)."""
 
     def __init__(self, res: Results) -> None:
-        system_ids = list(res.systems) + sorted({t.system_id for t in res.trajectories.values()} - set(res.systems))
+        system_ids = list(res.systems) + sorted(
+            {t.system_id for t in res.trajectories.values()} - set(res.systems)
+        )
         judge_ids = list(res.judges) + sorted({j.judge_id for j in res.judgements.values()} - set(res.judges))
         sys_disp = _unique({i: _record_display(res.systems.get(i), i) for i in system_ids})
         judge_disp = _unique({i: _record_display(res.judges.get(i), i) for i in judge_ids})
@@ -125,7 +129,11 @@ def _selection_text(sel: Any) -> str:
         parts.append(f"{len(sel['samples'])} chosen samples")
     if sel.get("shard"):
         shard = sel["shard"]
-        parts.append(f"shard {shard[0]}/{shard[1]}" if isinstance(shard, (list, tuple)) and len(shard) == 2 else f"shard {shard}")
+        parts.append(
+            f"shard {shard[0]}/{shard[1]}"
+            if isinstance(shard, (list, tuple)) and len(shard) == 2
+            else f"shard {shard}"
+        )
     return ", ".join(parts) or "all samples"
 
 
@@ -147,7 +155,9 @@ def build_header(res: Results, names: Names, suites: dict[str, SuiteView], title
                 seed=str(meta.get("seed", MISSING)),
                 git=_git_text(meta.get("git")),
                 selection=_selection_text(meta.get("selection")),
-                packages=", ".join(f"{k} {v}" for k, v in packages.items()) if isinstance(packages, dict) else "",
+                packages=", ".join(f"{k} {v}" for k, v in packages.items())
+                if isinstance(packages, dict)
+                else "",
             )
         )
     date = format_time(max(times).isoformat()) if times else MISSING

@@ -45,7 +45,9 @@ def assemble(res: Results, out: Path, *, title: str | None = None, n_resamples: 
     )
 
 
-def build_site(run_dirs: Sequence[str | os.PathLike], out: str | os.PathLike, *, title: str | None = None) -> Path:
+def build_site(
+    run_dirs: Sequence[str | os.PathLike], out: str | os.PathLike, *, title: str | None = None
+) -> Path:
     """Write the leaderboard for ``run_dirs`` into ``out``; returns the path of ``index.html``.
 
     Raises :class:`bench.errors.StoreError` when a folder is not a run (no ``run.json``).
@@ -61,5 +63,7 @@ def build_site(run_dirs: Sequence[str | os.PathLike], out: str | os.PathLike, *,
             store.close()
     index = out / "index.html"
     atomic_write(index, html.encode("utf-8"))
-    log.info("leaderboard written to %s (%d suites, %d systems)", index, len(page.tables), page.header.n_systems)
+    log.info(
+        "leaderboard written to %s (%d suites, %d systems)", index, len(page.tables), page.header.n_systems
+    )
     return index

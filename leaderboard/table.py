@@ -94,7 +94,9 @@ def build_tables(
         per_suite_systems.setdefault(t.suite, set()).add(t.system_id)
     tables = []
     for ref, suite in suites.items():
-        rows_here = summary[summary["suite"] == ref] if not summary.empty else pd.DataFrame(columns=summary.columns)
+        rows_here = (
+            summary[summary["suite"] == ref] if not summary.empty else pd.DataFrame(columns=summary.columns)
+        )
         system_ids = per_suite_systems.get(ref, set()) | set(rows_here["system_id"])
         if not system_ids:
             continue
@@ -126,13 +128,18 @@ def build_tables(
                 r = lookup.get((jid, score, sid))
                 if r is not None:
                     vals += [r.low, r.high, r.mean]
-            axes[col.key] = _axis([float(v) for v in vals if v is not None and not (isinstance(v, float) and math.isnan(v))], col.spec)
+            axes[col.key] = _axis(
+                [float(v) for v in vals if v is not None and not (isinstance(v, float) and math.isnan(v))],
+                col.spec,
+            )
         rows = []
         for sid in system_ids_sorted:
             cells = []
             for col, (jid, score) in zip(columns, pairs, strict=True):
                 r = lookup.get((jid, score, sid))
-                cells.append(_cell(r, col, axes[col.key]) if r is not None else _empty_cell(col, "not judged"))
+                cells.append(
+                    _cell(r, col, axes[col.key]) if r is not None else _empty_cell(col, "not judged")
+                )
             rows.append(
                 Row(
                     system=names.system(sid),

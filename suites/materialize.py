@@ -41,9 +41,10 @@ Generator = Callable[[Path, dict[str, Any]], None]
 
 
 def cache_root() -> Path:
-    """The cache root: ``$EDITBENCH_CACHE``, else ``~/.cache/editbench``."""
-    env = os.environ.get(CACHE_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "editbench"
+    """The cache root shared with model-reply and tool caches (:func:`bench.cache.default_cache_dir`)."""
+    from bench.cache import default_cache_dir
+
+    return default_cache_dir()
 
 
 def suite_folder(

@@ -135,7 +135,7 @@ def test_registry_did_you_mean_and_unknown_option():
     with pytest.raises(UsageError, match="no option 'factr'.*did you mean 'factor'"):
         registry.build("systems", ComponentSpec("fake-brighten", {"factr": 2}))
     sys_ = registry.build("systems", ComponentSpec("fake-brighten", {"factor": 2.0}))
-    assert sys_.config() == {"factor": 2.0, "fail_on": ""}
+    assert sys_.config() == {"factor": 2.0, "fail_on": "", "delay": 0.0}
 
 
 def test_registry_entry_points_lazy_and_listed():

@@ -7,9 +7,12 @@ judgements, so the tests check escaping, the table's numbers and counts, and the
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import shutil
 import subprocess
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -50,12 +53,30 @@ def _brighten(img: Image.Image, amount: int) -> Image.Image:
 
 
 SYSTEMS = [
-    ComponentRecord(kind="systems", name="identity", args={}, id="identity.aaaaaaaaaaaa", version="1",
-                    info={"track": "edit-only", "display": "identity"}),
-    ComponentRecord(kind="systems", name=IMG, args={"strength": 0.5}, id="evil.bbbbbbbbbbbb", version="1",
-                    info={"track": "rule-pipeline", "display": f"{IMG}:strength=0.5", "description": SCRIPT}),
-    ComponentRecord(kind="systems", name="flaky", args={}, id="flaky.cccccccccccc", version="1",
-                    info={"track": "planner+tools", "display": "flaky"}),
+    ComponentRecord(
+        kind="systems",
+        name="identity",
+        args={},
+        id="identity.aaaaaaaaaaaa",
+        version="1",
+        info={"track": "edit-only", "display": "identity"},
+    ),
+    ComponentRecord(
+        kind="systems",
+        name=IMG,
+        args={"strength": 0.5},
+        id="evil.bbbbbbbbbbbb",
+        version="1",
+        info={"track": "rule-pipeline", "display": f"{IMG}:strength=0.5", "description": SCRIPT},
+    ),
+    ComponentRecord(
+        kind="systems",
+        name="flaky",
+        args={},
+        id="flaky.cccccccccccc",
+        version="1",
+        info={"track": "planner+tools", "display": "flaky"},
+    ),
 ]
 
 
@@ -64,22 +85,33 @@ def make_store(root: Path) -> dict:
     store = RunStore.open(root, create=True)
     judges = {"ssim.111111111111": SSIMJudge(), "psnr.222222222222": PSNRJudge()}
     judge_records = [
-        ComponentRecord(kind="judges", name=j.name, args={}, id=jid, version=j.version,
-                        info={"display": j.name, "description": j.description, "kind": "metric", "scope": "sample"})
+        ComponentRecord(
+            kind="judges",
+            name=j.name,
+            args={},
+            id=jid,
+            version=j.version,
+            info={"display": j.name, "description": j.description, "kind": "metric", "scope": "sample"},
+        )
         for jid, j in judges.items()
     ]
-    store.write_meta({
-        "name": "hand-made",
-        "suites": [SUITE.to_dict()],
-        "components": {"systems": [s.to_dict() for s in SYSTEMS], "judges": [r.to_dict() for r in judge_records]},
-        "score_specs": {jid: [s.to_dict() for s in j.score_specs()] for jid, j in judges.items()},
-        "seed": 0,
-        "selection": {"limit": None, "samples": [], "shard": None},
-        "started": "2025-01-02T03:04:05+00:00",
-        "ended": "2025-01-02T03:09:00+00:00",
-        "packages": {"numpy": np.__version__},
-        "git": "0123456789abcdef",
-    })
+    store.write_meta(
+        {
+            "name": "hand-made",
+            "suites": [SUITE.to_dict()],
+            "components": {
+                "systems": [s.to_dict() for s in SYSTEMS],
+                "judges": [r.to_dict() for r in judge_records],
+            },
+            "score_specs": {jid: [s.to_dict() for s in j.score_specs()] for jid, j in judges.items()},
+            "seed": 0,
+            "selection": {"limit": None, "samples": [], "shard": None},
+            "started": "2025-01-02T03:04:05+00:00",
+            "ended": "2025-01-02T03:09:00+00:00",
+            "packages": {"numpy": np.__version__},
+            "git": "0123456789abcdef",
+        }
+    )
     goals = [f"Make it warmer {SCRIPT}", "Add <i>snow</i> & fog", "Night time"]
     values: dict = {}
     with store:
@@ -88,27 +120,52 @@ def make_store(root: Path) -> dict:
             sid = f"s{k}"
             src_id = store.images.put(src)
             sample = Sample(
-                id=sid, image=ImageRef(id=src_id), goal=goal,
-                checklist=(Criterion("c1", f"warm tones {IMG}"), Criterion("c2", "keep the circles", kind="preserve")),
+                id=sid,
+                image=ImageRef(id=src_id),
+                goal=goal,
+                checklist=(
+                    Criterion("c1", f"warm tones {IMG}"),
+                    Criterion("c2", "keep the circles", kind="preserve"),
+                ),
                 tags={"complexity": "easy" if k < 2 else "hard", "theme": "<u>t</u>"},
             )
             store.append("samples", {"suite": REF, "sample": sample.to_dict()})
-            finals = {"identity.aaaaaaaaaaaa": src, "evil.bbbbbbbbbbbb": _brighten(src, 10 + 15 * k),
-                      "flaky.cccccccccccc": None if k == 1 else _brighten(src, 40).resize((120, 90))}
+            finals = {
+                "identity.aaaaaaaaaaaa": src,
+                "evil.bbbbbbbbbbbb": _brighten(src, 10 + 15 * k),
+                "flaky.cccccccccccc": None if k == 1 else _brighten(src, 40).resize((120, 90)),
+            }
             for sys_id, final in finals.items():
                 if final is None:
-                    t = Trajectory(suite=REF, sample_id=sid, system_id=sys_id, status="failed",
-                                   error=f"ToolError: crashed on {SCRIPT}")
+                    t = Trajectory(
+                        suite=REF,
+                        sample_id=sid,
+                        system_id=sys_id,
+                        status="failed",
+                        error=f"ToolError: crashed on {SCRIPT}",
+                    )
                 else:
                     t = Trajectory(suite=REF, sample_id=sid, system_id=sys_id, final=store.images.put(final))
                 store.append("trajectories", t)
                 for jid, judge in judges.items():
                     if final is None:  # what the runner writes for a failed edit
-                        j = Judgement(suite=REF, sample_id=sid, system_id=sys_id, judge_id=jid, status="unscored",
-                                      error="no result to judge: trajectory failed")
+                        j = Judgement(
+                            suite=REF,
+                            sample_id=sid,
+                            system_id=sys_id,
+                            judge_id=jid,
+                            status="unscored",
+                            error="no result to judge: trajectory failed",
+                        )
                     elif sys_id == "flaky.cccccccccccc" and k == 2 and judge.name == "ssim":
-                        j = Judgement(suite=REF, sample_id=sid, system_id=sys_id, judge_id=jid, status="error",
-                                      error=f"judge crashed {IMG}")
+                        j = Judgement(
+                            suite=REF,
+                            sample_id=sid,
+                            system_id=sys_id,
+                            judge_id=jid,
+                            status="error",
+                            error=f"judge crashed {IMG}",
+                        )
                     else:
                         item = JudgeItem(suite=REF, sample=sample, source=src, final=final, trajectory=t)
                         [j] = judge.judge([item])
@@ -211,7 +268,11 @@ def test_table_numbers_and_counts(site) -> None:
     evil = f"{IMG}:strength=0.5"
     assert set(rows) == {"identity", evil, "flaky"}
     # Columns: system, ssim, psnr, results, failed.
-    for sys_id, name in (("identity.aaaaaaaaaaaa", "identity"), ("evil.bbbbbbbbbbbb", evil), ("flaky.cccccccccccc", "flaky")):
+    for sys_id, name in (
+        ("identity.aaaaaaaaaaaa", "identity"),
+        ("evil.bbbbbbbbbbbb", evil),
+        ("flaky.cccccccccccc", "flaky"),
+    ):
         cells = rows[name]
         for col, judge, fmt in ((1, "ssim", "{:.3f}"), (2, "psnr", "{:.2f}")):
             got = [v for (s, j, _), v in values.items() if s == sys_id and j == judge]
@@ -230,9 +291,20 @@ def test_table_numbers_and_counts(site) -> None:
     import pandas as pd
 
     got = [v for (s, j, _), v in values.items() if s == "evil.bbbbbbbbbbbb" and j == "psnr"]
-    g = group_means(pd.DataFrame({"suite": REF, "judge_id": "psnr.222222222222", "score": "psnr",
-                                  "system_id": "evil.bbbbbbbbbbbb", "value": got}),
-                    ["suite", "judge_id", "score", "system_id"], "value", seed=0).iloc[0]
+    g = group_means(
+        pd.DataFrame(
+            {
+                "suite": REF,
+                "judge_id": "psnr.222222222222",
+                "score": "psnr",
+                "system_id": "evil.bbbbbbbbbbbb",
+                "value": got,
+            }
+        ),
+        ["suite", "judge_id", "score", "system_id"],
+        "value",
+        seed=0,
+    ).iloc[0]
     assert f"{g['low']:.2f} – {g['high']:.2f}" in rows[evil][2][1]
     assert g["low"] < g["mean"] < g["high"]
 
@@ -274,8 +346,17 @@ def test_rebuild_and_merge_two_runs(tmp_path) -> None:
     meta["name"] = "second"
     b.write_meta(meta)
     with b:
-        b.append("judgements", Judgement(suite=REF, sample_id="s0", system_id="identity.aaaaaaaaaaaa",
-                                         judge_id="psnr.222222222222", scores={"psnr": 50.0}, rationale="rejudged"))
+        b.append(
+            "judgements",
+            Judgement(
+                suite=REF,
+                sample_id="s0",
+                system_id="identity.aaaaaaaaaaaa",
+                judge_id="psnr.222222222222",
+                scores={"psnr": 50.0},
+                rationale="rejudged",
+            ),
+        )
     store.close()
     index = build_site([tmp_path / "a", tmp_path / "b"], tmp_path / "site")
     html = index.read_text()
@@ -301,21 +382,65 @@ def test_empty_run_renders(tmp_path) -> None:
     assert "no trajectories yet" in html and math.isfinite(len(html))
 
 
+# Clicks the SSIM header twice inside an iframe and reports the row order: no WebDriver needed.
+_HARNESS = """<!doctype html><html><body><iframe id="f" src="site/index.html"></iframe><pre id="out">pending</pre>
+<script>
+document.getElementById("f").addEventListener("load", function () {
+  try {
+    var d = this.contentDocument, th = d.querySelectorAll("table.sortable thead th")[1];
+    var order = function () { return Array.prototype.map.call(d.querySelectorAll("table.sortable tbody tr"),
+      function (r) { return r.cells[0].getAttribute("data-value"); }); };
+    var res = {};
+    th.querySelector("button").click(); res.first = order(); res.aria1 = th.getAttribute("aria-sort");
+    th.querySelector("button").click(); res.second = order(); res.aria2 = th.getAttribute("aria-sort");
+    document.getElementById("out").textContent = JSON.stringify(res);
+  } catch (e) { document.getElementById("out").textContent = "ERR " + e; }
+});
+</script></body></html>"""
+
+
+def _chromium(*args: str) -> subprocess.CompletedProcess:
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--allow-file-access-from-files",
+        "--enable-logging=stderr",
+        "--v=0",
+        *args,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=45)
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 def test_renders_in_headless_chromium(site) -> None:
     index, _, _ = site
-    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            "--allow-file-access-from-files", "--enable-logging=stderr", "--v=0"]
     shot = Path("/tmp/leaderboard_shot.png")
     shot.unlink(missing_ok=True)
-    run = subprocess.run([*base, f"--screenshot={shot}", "--window-size=1360,2000", index.as_uri()],
-                         capture_output=True, text=True, timeout=90)
+    run = _chromium(f"--screenshot={shot}", "--window-size=1360,2000", index.as_uri())
     assert shot.exists() and shot.stat().st_size > 10_000, run.stderr[-2000:]
     with Image.open(shot) as im:
         assert im.size == (1360, 2000)
         assert len(np.unique(np.asarray(im.convert("L").resize((68, 100))))) > 20  # not a blank page
-    dom = subprocess.run([*base, "--dump-dom", index.as_uri()], capture_output=True, text=True, timeout=90)
-    assert "Uncaught" not in dom.stderr, dom.stderr[-2000:]
-    assert "<img src=\"x\"" not in dom.stdout and "<script>alert" not in dom.stdout
+    dom = _chromium("--virtual-time-budget=3000", "--dump-dom", index.as_uri())
+    assert ":CONSOLE" not in dom.stderr, dom.stderr[-2000:]  # no error, no log: the page is silent
+    assert '<img src="x"' not in dom.stdout and "<script>alert" not in dom.stdout
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom.stdout
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_sorting_in_headless_chromium(site) -> None:
+    index, _, _ = site
+    harness = index.parent.parent / "harness.html"
+    harness.write_text(_HARNESS)
+    dom = _chromium("--virtual-time-budget=5000", "--dump-dom", harness.as_uri())
+    m = re.search(r'<pre id="out">(.*?)</pre>', dom.stdout)
+    assert m, dom.stderr[-2000:]
+    res = json.loads(unescape(m.group(1)))
+    evil = f"{IMG}:strength=0.5"
+    assert res["aria1"] == "descending" and res["first"] == ["identity", evil, "flaky"]  # best SSIM first
+    assert res["aria2"] == "ascending" and res["second"] == ["flaky", evil, "identity"]

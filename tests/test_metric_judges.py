@@ -25,7 +25,13 @@ def _pair(rng: np.random.Generator, h: int, w: int, noise: int = 40) -> tuple[np
     return a, b
 
 
-def _item(src: np.ndarray | Image.Image, res: np.ndarray | Image.Image | None, sid: str = "s1", *, status: str = "ok") -> JudgeItem:
+def _item(
+    src: np.ndarray | Image.Image,
+    res: np.ndarray | Image.Image | None,
+    sid: str = "s1",
+    *,
+    status: str = "ok",
+) -> JudgeItem:
     source = src if isinstance(src, Image.Image) else Image.fromarray(src)
     final = res if (res is None or isinstance(res, Image.Image)) else Image.fromarray(res)
     sample = Sample(id=sid, image=ImageRef(id="0" * 64), goal="make it warmer")

@@ -26,28 +26,14 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Union, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
-if TYPE_CHECKING:  # PIL is a core dependency, but keep import-time work minimal.
-    from PIL import Image
+from PIL import Image
+
+from bench.ids import image_id  # the project's image id (pixels, not encodings); re-exported
 
 Status = Literal["ok", "refused", "error"]
 FormatMode = Literal["json_schema", "json_object", "text"]
-
-
-def image_id(img: Image.Image) -> str:
-    """The project's content id of an image: SHA-256 of ``b"RGB8|w|h|"`` + raw RGB bytes.
-
-    Computed on pixels, never on an encoding, so the same picture has the same id whether it
-    came from a PNG, a JPEG decode or a model.
-
-    >>> from PIL import Image
-    >>> len(image_id(Image.new("RGB", (2, 2))))
-    64
-    """
-    rgb = img if img.mode == "RGB" else img.convert("RGB")
-    w, h = rgb.size
-    return hashlib.sha256(b"RGB8|%d|%d|" % (w, h) + rgb.tobytes()).hexdigest()
 
 
 def encode_png(img: Image.Image, compress_level: int = 1) -> bytes:
@@ -102,7 +88,7 @@ class ImagePart:
         return encode_png(self.image)
 
 
-Part = Union[TextPart, ImagePart]
+Part = TextPart | ImagePart
 
 
 @dataclass(frozen=True)
@@ -299,10 +285,23 @@ class ChatResponse:
         return cls(**d)
 
     @classmethod
-    def failure(cls, message: str, *, endpoint_host: str | None = None, seconds: float = 0.0,
-                attempts: int = 1, status: Status = "error") -> ChatResponse:
-        return cls(text="", status=status, error=message, endpoint_host=endpoint_host,
-                   seconds=seconds, attempts=attempts)
+    def failure(
+        cls,
+        message: str,
+        *,
+        endpoint_host: str | None = None,
+        seconds: float = 0.0,
+        attempts: int = 1,
+        status: Status = "error",
+    ) -> ChatResponse:
+        return cls(
+            text="",
+            status=status,
+            error=message,
+            endpoint_host=endpoint_host,
+            seconds=seconds,
+            attempts=attempts,
+        )
 
 
 def raw_hash(raw: str | bytes) -> str:
@@ -331,8 +330,7 @@ class Backend(Protocol):
         """One response per request, in order; failures come back as responses, never raise."""
         ...
 
-    def chat(self, request: ChatRequest) -> ChatResponse:
-        ...
+    def chat(self, request: ChatRequest) -> ChatResponse: ...
 
 
 class BackendBase:
@@ -368,7 +366,6 @@ def check_requests(requests: Iterable[Any]) -> list[ChatRequest]:
 # ---------------------------------------------------------------------------------------------
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
-_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 
 
 def _loads_lenient(s: str) -> Any:

@@ -28,15 +28,12 @@ import json
 import logging
 import os
 import random
-import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from .base import (
     BackendBase,
@@ -45,53 +42,15 @@ from .base import (
     FormatMode,
     ImagePart,
     TextPart,
-    TokenLogprob,
-    TopLogprob,
-    Usage,
     check_requests,
-    raw_hash,
 )
-from .prices import dollars_for, price_for
+from .wire import endpoint_host, parse_retry_after, read_completion, scrub_secrets
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _MODES: tuple[FormatMode, ...] = ("json_schema", "json_object", "text")
 _RETRY_STATUS = {408, 409, 429}
-_SECRET_PATTERNS = (re.compile(r"sk-[A-Za-z0-9_\-]{6,}"), re.compile(r"(?i)bearer\s+[A-Za-z0-9._\-]+"))
-_MAX_ERROR_CHARS = 600
-
-
-def endpoint_host(base_url: str) -> str:
-    """``host[:port]`` of a base URL: what a judge id and a response record name as the server."""
-    parts = urlsplit(base_url if "//" in base_url else "//" + base_url)
-    host = (parts.hostname or "").lower()
-    return f"{host}:{parts.port}" if parts.port else host
-
-
-def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
-    """Seconds a server asked us to wait: ``retry-after-ms``, or ``Retry-After`` as seconds or an
-    HTTP date. ``None`` when absent or unparseable; never negative."""
-    if not headers:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class _Secret:
@@ -179,8 +138,12 @@ class OpenAIBackend(BackendBase):
     # --- identity ------------------------------------------------------------------------
 
     def spec(self) -> dict[str, Any]:
-        s: dict[str, Any] = {"kind": "openai", "model": self.model, "endpoint_host": self.host,
-                             "revision": self.revision}
+        s: dict[str, Any] = {
+            "kind": "openai",
+            "model": self.model,
+            "endpoint_host": self.host,
+            "revision": self.revision,
+        }
         if self.extra_body:
             s["extra_body"] = self.extra_body
         return s
@@ -316,12 +279,15 @@ class OpenAIBackend(BackendBase):
         fmt = req.response_format or {}
         if fmt.get("type") == "json_schema":
             schema = fmt["json_schema"].get("schema", {})
-            return ("Reply with a single JSON object and nothing else. It must be valid against this "
-                    "JSON schema: " + json.dumps(schema, sort_keys=True))
+            return (
+                "Reply with a single JSON object and nothing else. It must be valid against this "
+                "JSON schema: " + json.dumps(schema, sort_keys=True)
+            )
         return "Reply with a single JSON object and nothing else."
 
-    def _kwargs(self, req: ChatRequest, wire: list[dict[str, Any]], mode: FormatMode,
-                max_tokens_param: str) -> dict[str, Any]:
+    def _kwargs(
+        self, req: ChatRequest, wire: list[dict[str, Any]], mode: FormatMode, max_tokens_param: str
+    ) -> dict[str, Any]:
         messages = wire
         if mode != req.format_mode:  # degraded: say in words what the format can no longer enforce
             messages = [dict(m) for m in wire]
@@ -356,7 +322,7 @@ class OpenAIBackend(BackendBase):
     # --- running on the loop -------------------------------------------------------------
 
     async def _gather(self, reqs: list[ChatRequest], wires: list[list[dict[str, Any]]]) -> list[ChatResponse]:
-        return list(await asyncio.gather(*(self._one_safe(r, w) for r, w in zip(reqs, wires))))
+        return list(await asyncio.gather(*(self._one_safe(r, w) for r, w in zip(reqs, wires, strict=True))))
 
     async def _one_safe(self, req: ChatRequest, wire: list[dict[str, Any]]) -> ChatResponse:
         t0 = time.monotonic()
@@ -366,8 +332,12 @@ class OpenAIBackend(BackendBase):
             raise
         except Exception as exc:  # a bug or an unexpected client error: report it, never raise
             logger.exception("openai backend: unexpected failure")
-            return ChatResponse.failure(self._scrub(f"{type(exc).__name__}: {exc}"), endpoint_host=self.host,
-                                        seconds=time.monotonic() - t0, attempts=0)
+            return ChatResponse.failure(
+                self._scrub(f"{type(exc).__name__}: {exc}"),
+                endpoint_host=self.host,
+                seconds=time.monotonic() - t0,
+                attempts=0,
+            )
 
     def _get_client(self) -> Any:
         """Build the async client on the loop thread, on first use."""
@@ -376,8 +346,9 @@ class OpenAIBackend(BackendBase):
 
             key = os.environ.get(self.api_key_env) or ""
             self._secret = _Secret(key)
-            self._client = AsyncOpenAI(api_key=key or "EMPTY", base_url=self.base_url, max_retries=0,
-                                       timeout=self.timeout)
+            self._client = AsyncOpenAI(
+                api_key=key or "EMPTY", base_url=self.base_url, max_retries=0, timeout=self.timeout
+            )
             self._sem = asyncio.Semaphore(self.concurrency)
         return self._client
 
@@ -385,8 +356,11 @@ class OpenAIBackend(BackendBase):
         client = self._get_client()
         if not self._secret or not self._secret.value:
             if self.host == "api.openai.com":
-                return ChatResponse.failure(f"no API key: set the environment variable {self.api_key_env}",
-                                            endpoint_host=self.host, attempts=0)
+                return ChatResponse.failure(
+                    f"no API key: set the environment variable {self.api_key_env}",
+                    endpoint_host=self.host,
+                    attempts=0,
+                )
         asked_i = _MODES.index(req.format_mode)
         mode_i = max(asked_i, self._format_floor)
         mt_param = self._max_tokens_param
@@ -400,7 +374,17 @@ class OpenAIBackend(BackendBase):
                     logger.info("%s: server accepts response_format only down to %s", self.host, mode)
                     self._format_floor = mode_i
                 self._max_tokens_param = mt_param
-                return self._to_response(out, mode, attempts, time.monotonic() - t0)
+                return read_completion(
+                    out.body,
+                    out.raw or "",
+                    model=self.model,
+                    host=self.host,
+                    prices=self.prices,
+                    mode=mode,
+                    attempts=attempts,
+                    seconds=time.monotonic() - t0,
+                    scrub=self._scrub,
+                )
             if out.status_code in (400, 422):
                 msg = out.error or ""
                 if mt_param == "max_tokens" and req.max_tokens is not None and "max_completion_tokens" in msg:
@@ -411,8 +395,12 @@ class OpenAIBackend(BackendBase):
                     mode_i += 1
                     continue
             logger.warning("%s: request failed after %d attempt(s): %s", self.host, attempts, out.error)
-            return ChatResponse.failure(out.error or "unknown error", endpoint_host=self.host,
-                                        seconds=time.monotonic() - t0, attempts=attempts)
+            return ChatResponse.failure(
+                out.error or "unknown error",
+                endpoint_host=self.host,
+                seconds=time.monotonic() - t0,
+                attempts=attempts,
+            )
 
     async def _send(self, client: Any, kwargs: dict[str, Any]) -> _Outcome:
         """One logical request with its retries."""
@@ -430,8 +418,9 @@ class OpenAIBackend(BackendBase):
                     # ``chat.completions.create``: same auth, pool and error mapping, but no
                     # per-request walk of typed params (a fifth of the CPU per request), and the
                     # raw body comes back untouched, so we hash and parse exactly what was sent.
-                    text: str = await client.post("/chat/completions", cast_to=str, body=kwargs,
-                                                  options={"timeout": self.timeout})
+                    text: str = await client.post(
+                        "/chat/completions", cast_to=str, body=kwargs, options={"timeout": self.timeout}
+                    )
                 try:
                     body = json.loads(text)
                     if not isinstance(body, dict):
@@ -468,55 +457,7 @@ class OpenAIBackend(BackendBase):
 
     # --- reading replies -----------------------------------------------------------------
 
-    def _to_response(self, out: _Outcome, mode: FormatMode, attempts: int, seconds: float) -> ChatResponse:
-        body = out.body or {}
-        raw = out.raw or ""
-        common = {"endpoint_host": self.host, "seconds": seconds, "attempts": attempts,
-                  "raw": raw, "raw_id": raw_hash(raw)}
-        choices = body.get("choices")
-        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-            err = body.get("error")
-            msg = f"server error: {err}" if err else "reply has no choices"
-            return ChatResponse(text="", status="error", error=self._scrub(str(msg))[:_MAX_ERROR_CHARS], **common)
-        choice = choices[0]
-        message = choice.get("message") or {}
-        content = message.get("content")
-        if isinstance(content, list):  # some servers return content parts
-            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-        refusal = message.get("refusal")
-        finish = choice.get("finish_reason")
-        model_resolved = body.get("model") or self.model
-        usage_d = body.get("usage") or {}
-        usage = Usage(int(usage_d.get("prompt_tokens") or 0), int(usage_d.get("completion_tokens") or 0))
-        price = price_for(model_resolved, self.prices) or price_for(self.model, self.prices)
-        dollars = dollars_for(price, usage.tokens_in, usage.tokens_out) if usage_d else None
-        fields = {"model_resolved": model_resolved, "finish_reason": finish, "usage": usage,
-                  "dollars": dollars, "format_used": mode, "logprobs": _logprobs(choice.get("logprobs")),
-                  **common}
-        if refusal or finish == "content_filter":
-            why = str(refusal) if refusal else "finish_reason=content_filter"
-            return ChatResponse(text=content or "", status="refused", error=why, **fields)
-        if content is None:
-            return ChatResponse(text="", status="error", error="reply has no message content", **fields)
-        return ChatResponse(text=str(content), **fields)
-
     def _scrub(self, text: str) -> str:
         """Remove the API key (and anything key-shaped) from a message; bound its length."""
         secret = self._secret.value if self._secret else os.environ.get(self.api_key_env, "")
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-        for pat in _SECRET_PATTERNS:
-            text = pat.sub("***", text)
-        return text[:_MAX_ERROR_CHARS]
-
-
-def _logprobs(lp: Any) -> tuple[TokenLogprob, ...] | None:
-    """Chat-completions ``logprobs.content`` -> TokenLogprob tuple (``None`` when absent)."""
-    if not isinstance(lp, dict) or not isinstance(lp.get("content"), list):
-        return None
-    out = []
-    for t in lp["content"]:
-        top = tuple(TopLogprob(str(a.get("token", "")), float(a.get("logprob", float("-inf"))))
-                    for a in (t.get("top_logprobs") or []))
-        out.append(TokenLogprob(str(t.get("token", "")), float(t.get("logprob", float("-inf"))), top))
-    return tuple(out)
+        return scrub_secrets(text, secret)

@@ -34,7 +34,9 @@ PRICES: dict[str, tuple[float, float]] = {
 }
 
 
-def price_for(model: str | None, table: Mapping[str, tuple[float, float]] | None = None) -> tuple[float, float] | None:
+def price_for(
+    model: str | None, table: Mapping[str, tuple[float, float]] | None = None
+) -> tuple[float, float] | None:
     """The ``(in, out)`` $/Mtok price of ``model`` by longest prefix, or ``None`` if unknown.
 
     >>> price_for("gpt-4o-mini-2024-07-18")

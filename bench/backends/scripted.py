@@ -14,12 +14,12 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Union
+from typing import Any
 
 from .base import BackendBase, ChatRequest, ChatResponse, Usage, check_requests, raw_hash
 
-Reply = Union[str, ChatResponse]
-Script = Union[Sequence[Reply], Callable[[ChatRequest], Reply]]
+Reply = str | ChatResponse
+Script = Sequence[Reply] | Callable[[ChatRequest], Reply]
 
 
 class ScriptedBackend(BackendBase):
@@ -53,12 +53,18 @@ class ScriptedBackend(BackendBase):
     def spec(self) -> dict[str, Any]:
         """Identity: the model name and a hash of the script (replies, or the callable's name)."""
         if self._fn is not None:
-            what = f"{getattr(self._fn, '__module__', '?')}:{getattr(self._fn, '__qualname__', repr(self._fn))}"
+            what = (
+                f"{getattr(self._fn, '__module__', '?')}:{getattr(self._fn, '__qualname__', repr(self._fn))}"
+            )
         else:
-            what = json.dumps([r if isinstance(r, str) else r.to_dict() for r in self._replies],
-                              sort_keys=True, default=str)
-        return {"kind": "scripted", "model": self.model,
-                "script": hashlib.sha256(what.encode("utf-8")).hexdigest()[:16]}
+            what = json.dumps(
+                [r if isinstance(r, str) else r.to_dict() for r in self._replies], sort_keys=True, default=str
+            )
+        return {
+            "kind": "scripted",
+            "model": self.model,
+            "script": hashlib.sha256(what.encode("utf-8")).hexdigest()[:16],
+        }
 
     def _reply_for(self, req: ChatRequest) -> Reply:
         if self._fn is not None:
@@ -67,8 +73,9 @@ class ScriptedBackend(BackendBase):
             i = self._next
             self._next += 1
         if i >= len(self._replies) and not self.cycle:
-            return ChatResponse.failure(f"script exhausted after {len(self._replies)} replies",
-                                        endpoint_host="scripted", attempts=0)
+            return ChatResponse.failure(
+                f"script exhausted after {len(self._replies)} replies", endpoint_host="scripted", attempts=0
+            )
         return self._replies[i % len(self._replies)]
 
     def chat_many(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
@@ -87,12 +94,23 @@ class ScriptedBackend(BackendBase):
     def _finish(self, req: ChatRequest, reply: Reply) -> ChatResponse:
         if isinstance(reply, ChatResponse):
             raw = reply.raw if reply.raw is not None else reply.text
-            return replace(reply, model_resolved=reply.model_resolved or self.model,
-                           endpoint_host=reply.endpoint_host or "scripted", raw=raw,
-                           raw_id=reply.raw_id or raw_hash(raw))
+            return replace(
+                reply,
+                model_resolved=reply.model_resolved or self.model,
+                endpoint_host=reply.endpoint_host or "scripted",
+                raw=raw,
+                raw_id=reply.raw_id or raw_hash(raw),
+            )
         text = str(reply)
         words_in = sum(len(m.text().split()) for m in req.messages)
-        return ChatResponse(text=text, model_resolved=self.model, endpoint_host="scripted",
-                            finish_reason="stop", usage=Usage(words_in, len(text.split())),
-                            dollars=0.0, raw=text, raw_id=raw_hash(text),
-                            format_used=req.format_mode)
+        return ChatResponse(
+            text=text,
+            model_resolved=self.model,
+            endpoint_host="scripted",
+            finish_reason="stop",
+            usage=Usage(words_in, len(text.split())),
+            dollars=0.0,
+            raw=text,
+            raw_id=raw_hash(text),
+            format_used=req.format_mode,
+        )

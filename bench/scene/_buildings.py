@@ -54,18 +54,20 @@ class _Style:
         cv, (x0, y0, x1, y1) = self.cv, box
         fill = self.wall(c)
         cv.d.rectangle(box, fill=fill)
-        line = scale(fill, 0.8)
+        line = scale(fill, 0.68)
         if self.period in ("medieval", "victorian"):
-            rh, bw = (10, 22) if self.period == "medieval" else (6, 14)
+            rh, bw, lw = (12, 26, 3) if self.period == "medieval" else (8, 18, 2)
             for row, y in enumerate(np.arange(y0 + rh, y1, rh).tolist()):
-                cv.d.line((x0, y, x1, y), fill=line, width=1)
+                cv.d.line((x0, y, x1, y), fill=line, width=lw)
                 for x in np.arange(x0 + (row % 2) * bw / 2, x1, bw).tolist():
-                    cv.d.line((x, y - rh, x, y), fill=line, width=1)
+                    cv.d.line((x, y - rh, x, y), fill=line, width=lw)
         elif self.period == "ancient":
             for y in np.arange(y0 + 16, y1, 16).tolist():
                 cv.d.line((x0, y, x1, y), fill=scale(fill, 1.08), width=2)
 
-    def windows(self, box: Box, cols: int, rows: int, shape: str = "rect", glass: RGB = (70, 92, 122)) -> None:
+    def windows(
+        self, box: Box, cols: int, rows: int, shape: str = "rect", glass: RGB = (70, 92, 122)
+    ) -> None:
         """A grid of windows; at night a share of them is lit (more with electric light)."""
         cv, (x0, y0, x1, y1) = self.cv, box
         cw, ch = (x1 - x0) / cols, (y1 - y0) / rows
@@ -86,13 +88,23 @@ class _Style:
                     wx0, wx1 = x0 + c * cw + cw * 0.38, x0 + c * cw + cw * 0.62
                 cv.d.rectangle((wx0, wy0, wx1, wy1), fill=fill)
                 if shape == "arch":
-                    cv.d.pieslice((wx0, wy0 - (wx1 - wx0) / 2, wx1, wy0 + (wx1 - wx0) / 2), 180, 360, fill=fill)
+                    cv.d.pieslice(
+                        (wx0, wy0 - (wx1 - wx0) / 2, wx1, wy0 + (wx1 - wx0) / 2), 180, 360, fill=fill
+                    )
                 elif shape == "pointed":
-                    cv.d.polygon([(wx0, wy0), ((wx0 + wx1) / 2, wy0 - (wx1 - wx0) * 0.8), (wx1, wy0)], fill=fill)
+                    cv.d.polygon(
+                        [(wx0, wy0), ((wx0 + wx1) / 2, wy0 - (wx1 - wx0) * 0.8), (wx1, wy0)], fill=fill
+                    )
                 if on:
                     n += 1
                     if n % 3 == 1:
-                        cv.emit((wx0 + wx1) / 2, (wy0 + wy1) / 2, (wx1 - wx0) * 2.2, warm, 0.35 * cv.light.darkness)
+                        cv.emit(
+                            (wx0 + wx1) / 2,
+                            (wy0 + wy1) / 2,
+                            (wx1 - wx0) * 2.2,
+                            warm,
+                            0.35 * cv.light.darkness,
+                        )
 
     def ornaments(self, body: Box, top: tuple[float, float]) -> None:
         """The period's ornaments on the facade and the roof top."""
@@ -101,19 +113,27 @@ class _Style:
             pole = self.h * 0.1
             cv.d.line((tx, ty, tx, ty - pole), fill=cv.lit((60, 50, 40)), width=3)
             color = ((176, 40, 40), (40, 70, 160))[int(self.rng.integers(0, 2))]
-            cv.d.polygon([(tx, ty - pole), (tx + pole * 0.7, ty - pole * 0.82), (tx, ty - pole * 0.64)], fill=cv.lit(color))
+            cv.d.polygon(
+                [(tx, ty - pole), (tx + pole * 0.7, ty - pole * 0.82), (tx, ty - pole * 0.64)],
+                fill=cv.lit(color),
+            )
         elif self.period == "victorian":
             for cx in (x0 + (x1 - x0) * 0.2, x1 - (x1 - x0) * 0.22):
                 cv.d.rectangle((cx - 6, y0 - 18, cx + 6, y0), fill=cv.lit((120, 62, 48)))
                 for k in range(4):
                     r = 7 + 3 * k
-                    cv.da.ellipse((cx - r + 5 * k, y0 - 30 - 18 * k - r, cx + r + 5 * k, y0 - 30 - 18 * k + r), fill=(*cv.lit((190, 190, 196)), 110 - 20 * k))
+                    cv.da.ellipse(
+                        (cx - r + 5 * k, y0 - 30 - 18 * k - r, cx + r + 5 * k, y0 - 30 - 18 * k + r),
+                        fill=(*cv.lit((190, 190, 196)), 110 - 20 * k),
+                    )
         elif self.period == "mid_century":
             band = (y1 - (y1 - y0) * 0.07, y1 - (y1 - y0) * 0.02)
             n = max(4, int((x1 - x0) / 14))
             for i in range(n):
                 c = (214, 70, 64) if i % 2 else (246, 242, 232)
-                cv.d.rectangle((x0 + (x1 - x0) * i / n, band[0], x0 + (x1 - x0) * (i + 1) / n, band[1]), fill=cv.lit(c))
+                cv.d.rectangle(
+                    (x0 + (x1 - x0) * i / n, band[0], x0 + (x1 - x0) * (i + 1) / n, band[1]), fill=cv.lit(c)
+                )
         elif self.period == "futuristic":
             c = NEON[int(self.rng.integers(0, 2))]
             cv.d.rectangle(body, outline=c, width=4)
@@ -138,7 +158,9 @@ def _modern_glass(s: _Style) -> tuple[Box, tuple[float, float]]:
     for i in range(1, cols):
         x = L + w * i / cols
         cv.d.line((x, T, x, B), fill=mull, width=2)
-    cv.da.polygon([(L + 0.15 * w, T), (L + 0.4 * w, T), (L, T + 0.55 * h), (L, T + 0.3 * h)], fill=(255, 255, 255, 40))
+    cv.da.polygon(
+        [(L + 0.15 * w, T), (L + 0.4 * w, T), (L, T + 0.55 * h), (L, T + 0.3 * h)], fill=(255, 255, 255, 40)
+    )
     return body, (L + 0.72 * w, T - 0.04 * h)
 
 
@@ -148,7 +170,10 @@ def _classical_greek(s: _Style) -> tuple[Box, tuple[float, float]]:
     T = B - th
     marble = s.wall((234, 228, 214))
     for i in range(3):
-        cv.d.rectangle((L + w * 0.02 * i, B - th * 0.04 * (i + 1), R - w * 0.02 * i, B - th * 0.04 * i), fill=scale(marble, 0.92 + 0.03 * i))
+        cv.d.rectangle(
+            (L + w * 0.02 * i, B - th * 0.04 * (i + 1), R - w * 0.02 * i, B - th * 0.04 * i),
+            fill=scale(marble, 0.92 + 0.03 * i),
+        )
     base = B - th * 0.12
     cv.d.rectangle((L + 0.1 * w, T + 0.35 * th, R - 0.1 * w, base), fill=scale(marble, 0.62))
     n = 6
@@ -158,8 +183,13 @@ def _classical_greek(s: _Style) -> tuple[Box, tuple[float, float]]:
         cv.d.line((x + w * 0.012, T + 0.37 * th, x + w * 0.012, base), fill=scale(marble, 0.85), width=2)
         cv.d.rectangle((x - w * 0.045, T + 0.35 * th, x + w * 0.045, T + 0.38 * th), fill=marble)
     cv.d.rectangle((L + 0.04 * w, T + 0.25 * th, R - 0.04 * w, T + 0.35 * th), fill=marble)
-    cv.d.polygon([(L + 0.02 * w, T + 0.25 * th), (s.cx, T), (R - 0.02 * w, T + 0.25 * th)], fill=scale(marble, 0.95))
-    cv.d.polygon([(L + 0.12 * w, T + 0.23 * th), (s.cx, T + 0.06 * th), (R - 0.12 * w, T + 0.23 * th)], fill=scale(marble, 0.8))
+    cv.d.polygon(
+        [(L + 0.02 * w, T + 0.25 * th), (s.cx, T), (R - 0.02 * w, T + 0.25 * th)], fill=scale(marble, 0.95)
+    )
+    cv.d.polygon(
+        [(L + 0.12 * w, T + 0.23 * th), (s.cx, T + 0.06 * th), (R - 0.12 * w, T + 0.23 * th)],
+        fill=scale(marble, 0.8),
+    )
     return (L + 0.1 * w, T + 0.25 * th, R - 0.1 * w, base), (s.cx, T)
 
 
@@ -173,19 +203,40 @@ def _victorian_gothic(s: _Style) -> tuple[Box, tuple[float, float]]:
     cv.d.polygon([(cx - 0.06 * w, T + 0.24 * h), (cx, T), (cx + 0.06 * w, T + 0.24 * h)], fill=dark)
     for x in (L, R - 0.14 * w):
         cv.d.rectangle((x, T + 0.24 * h, x + 0.14 * w, B), fill=s.wall(scale(stone, 0.9)))
-        cv.d.polygon([(x - 0.01 * w, T + 0.25 * h), (x + 0.07 * w, T + 0.08 * h), (x + 0.15 * w, T + 0.25 * h)], fill=dark)
-    s.windows((L + 0.2 * w, T + 0.48 * h, R - 0.2 * w, B - 0.14 * h), 3, max(2, int(h / 70)), "pointed", glass=(60, 70, 110))
+        cv.d.polygon(
+            [(x - 0.01 * w, T + 0.25 * h), (x + 0.07 * w, T + 0.08 * h), (x + 0.15 * w, T + 0.25 * h)],
+            fill=dark,
+        )
+    s.windows(
+        (L + 0.2 * w, T + 0.48 * h, R - 0.2 * w, B - 0.14 * h),
+        3,
+        max(2, int(h / 70)),
+        "pointed",
+        glass=(60, 70, 110),
+    )
     r = 0.1 * w
-    cv.d.ellipse((cx - r, T + 0.38 * h - r, cx + r, T + 0.38 * h + r), fill=s.wall((150, 60, 80)), outline=dark, width=3)
+    cv.d.ellipse(
+        (cx - r, T + 0.38 * h - r, cx + r, T + 0.38 * h + r),
+        fill=s.wall((150, 60, 80)),
+        outline=dark,
+        width=3,
+    )
     cv.d.rectangle((cx - 0.07 * w, B - 0.1 * h, cx + 0.07 * w, B), fill=scale(dark, 0.7))
-    cv.d.polygon([(cx - 0.07 * w, B - 0.1 * h), (cx, B - 0.15 * h), (cx + 0.07 * w, B - 0.1 * h)], fill=scale(dark, 0.7))
+    cv.d.polygon(
+        [(cx - 0.07 * w, B - 0.1 * h), (cx, B - 0.15 * h), (cx + 0.07 * w, B - 0.1 * h)],
+        fill=scale(dark, 0.7),
+    )
     return body, (cx, T)
 
 
 def _art_deco(s: _Style) -> tuple[Box, tuple[float, float]]:
     cv, L, R, T, B, w, h, cx = s.cv, s.L, s.R, s.T, s.B, s.w, s.h, s.cx
     cream, gold = (222, 206, 172), s.cv.lit((214, 172, 80))
-    tiers = [(L, T + 0.35 * h, R, B), (L + 0.14 * w, T + 0.17 * h, R - 0.14 * w, T + 0.35 * h), (L + 0.28 * w, T + 0.06 * h, R - 0.28 * w, T + 0.17 * h)]
+    tiers = [
+        (L, T + 0.35 * h, R, B),
+        (L + 0.14 * w, T + 0.17 * h, R - 0.14 * w, T + 0.35 * h),
+        (L + 0.28 * w, T + 0.06 * h, R - 0.28 * w, T + 0.17 * h),
+    ]
     cv.d.polygon([(cx - 0.035 * w, T + 0.06 * h), (cx, T), (cx + 0.035 * w, T + 0.06 * h)], fill=gold)
     for x0, y0, x1, y1 in tiers:
         s.facade((x0, y0, x1, y1), cream)
@@ -194,7 +245,12 @@ def _art_deco(s: _Style) -> tuple[Box, tuple[float, float]]:
             x = x0 + (x1 - x0) * i / n
             cv.d.line((x, y0, x, y1), fill=scale(s.wall(cream), 0.82), width=3)
         cv.d.rectangle((x0, y0, x1, y0 + 0.015 * h), fill=gold)
-    s.windows((L + 0.04 * w, T + 0.4 * h, R - 0.04 * w, B - 0.05 * h), max(3, int(w / 16)), max(4, int(h / 30)), "slit")
+    s.windows(
+        (L + 0.04 * w, T + 0.4 * h, R - 0.04 * w, B - 0.05 * h),
+        max(3, int(w / 16)),
+        max(4, int(h / 30)),
+        "slit",
+    )
     return tiers[0], (cx, T)
 
 
@@ -209,7 +265,9 @@ def _brutalist(s: _Style) -> tuple[Box, tuple[float, float]]:
     s.facade((L, T, R, T + 0.24 * h), scale(concrete, 1.04))
     cv.d.rectangle((L, T + 0.24 * h, R, T + 0.26 * h), fill=scale(s.wall(concrete), 0.55))
     s.windows(body, max(3, int(w / 24)), max(4, int(h / 26)), glass=(54, 56, 62))
-    s.windows((L + 0.05 * w, T + 0.04 * h, R - 0.05 * w, T + 0.2 * h), max(4, int(w / 18)), 2, glass=(54, 56, 62))
+    s.windows(
+        (L + 0.05 * w, T + 0.04 * h, R - 0.05 * w, T + 0.2 * h), max(4, int(w / 18)), 2, glass=(54, 56, 62)
+    )
     for y in np.arange(body[1] + 20, body[3], 26).tolist():
         cv.d.line((body[0], y, body[2], y), fill=scale(s.wall(concrete), 1.1), width=2)
     return body, (L + 0.2 * w, T)
@@ -231,7 +289,14 @@ def _traditional_asian(s: _Style) -> tuple[Box, tuple[float, float]]:
         s.windows(wall, 2 if i else 3, 1, "arch", glass=(70, 44, 36))
         yr, yt, ew = yb - th * 0.62, yb - th, min(w * 1.08, ww * 1.55)
         cv.d.polygon(
-            [(cx - ew / 2, yr - th * 0.16), (cx - ew / 2 + ew * 0.12, yr), (cx + ew / 2 - ew * 0.12, yr), (cx + ew / 2, yr - th * 0.16), (cx + ww * 0.3, yt), (cx - ww * 0.3, yt)],
+            [
+                (cx - ew / 2, yr - th * 0.16),
+                (cx - ew / 2 + ew * 0.12, yr),
+                (cx + ew / 2 - ew * 0.12, yr),
+                (cx + ew / 2, yr - th * 0.16),
+                (cx + ww * 0.3, yt),
+                (cx - ww * 0.3, yt),
+            ],
             fill=roof,
         )
         cv.d.line((cx - ew / 2 + ew * 0.12, yr, cx + ew / 2 - ew * 0.12, yr), fill=scale(roof, 0.6), width=3)
@@ -258,11 +323,22 @@ def _middle_eastern(s: _Style) -> tuple[Box, tuple[float, float]]:
     body = (L + 0.02 * w, T + 0.46 * h, R - 0.14 * w, B)
     s.facade(body, sand)
     cv.d.rectangle((body[0], body[1], body[2], body[1] + 0.02 * h), fill=s.wall(scale(sand, 0.82)))
-    s.windows((body[0], body[1] + 0.08 * h, body[2], B - 0.18 * h), 4, max(1, int(h / 110)), "arch", glass=(60, 64, 80))
+    s.windows(
+        (body[0], body[1] + 0.08 * h, body[2], B - 0.18 * h),
+        4,
+        max(1, int(h / 110)),
+        "arch",
+        glass=(60, 64, 80),
+    )
     dw = 0.09 * w
     door = scale(s.wall(sand), 0.4)
     cv.d.rectangle(((body[0] + body[2]) / 2 - dw, B - 0.14 * h, (body[0] + body[2]) / 2 + dw, B), fill=door)
-    cv.d.pieslice(((body[0] + body[2]) / 2 - dw, B - 0.14 * h - dw, (body[0] + body[2]) / 2 + dw, B - 0.14 * h + dw), 180, 360, fill=door)
+    cv.d.pieslice(
+        ((body[0] + body[2]) / 2 - dw, B - 0.14 * h - dw, (body[0] + body[2]) / 2 + dw, B - 0.14 * h + dw),
+        180,
+        360,
+        fill=door,
+    )
     return body, (cx, T + 0.08 * h)
 
 

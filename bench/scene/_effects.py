@@ -72,19 +72,27 @@ def glows(img: Image.Image, emitters: list[Emitter]) -> Image.Image:
         dx = np.arange(x0, x1, dtype=np.float32) - np.float32(e.x)
         dy = np.arange(y0, y1, dtype=np.float32) - np.float32(e.y)
         d2 = dy[:, None] * dy[:, None] + dx[None, :] * dx[None, :]
-        r0 = np.float32((r * 0.3) ** 2)
-        f = np.float32(1.0) / (np.float32(1.0) + d2 / r0) - np.float32(1.0 / (1.0 + r * r / (r * 0.3) ** 2))
+        r0 = np.float32((r * 0.3) * (r * 0.3))
+        f = np.float32(1.0) / (np.float32(1.0) + d2 / r0) - np.float32(1.0 / (1.0 + 1.0 / 0.09))
         f = np.maximum(f, np.float32(0.0)) * np.float32(e.strength * 0.85)
         acc[y0:y1, x0:x1] += f[:, :, None] * np.asarray(e.color, dtype=np.float32)[None, None, :]
     return _img(_arr(img) + np.rint(acc).astype(np.int32))
 
 
-def _streaks(img: Image.Image, rng: np.random.Generator, n: int, length: tuple[int, int], color: RGB, alpha: int, width: int) -> None:
+def _streaks(
+    img: Image.Image,
+    rng: np.random.Generator,
+    n: int,
+    length: tuple[int, int],
+    color: RGB,
+    alpha: int,
+    width: int,
+) -> None:
     d = ImageDraw.Draw(img, "RGBA")
     w, h = img.size
     xs, ys = rng.integers(-w // 6, w, n).tolist(), rng.integers(-20, h, n).tolist()
     ls = rng.integers(length[0], length[1] + 1, n).tolist()
-    for x, y, ln in zip(xs, ys, ls):
+    for x, y, ln in zip(xs, ys, ls, strict=True):
         d.line((x, y, x + ln // 4, y + ln), fill=(*color, alpha), width=width)
 
 
@@ -93,7 +101,7 @@ def _flakes(img: Image.Image, rng: np.random.Generator, n: int, rmax: float, alp
     w, h = img.size
     xs, ys = rng.integers(0, w, n).tolist(), rng.integers(0, h, n).tolist()
     rs, al = rng.uniform(0.8, rmax, n).tolist(), rng.integers(alpha[0], alpha[1] + 1, n).tolist()
-    for x, y, r, a in zip(xs, ys, rs, al):
+    for x, y, r, a in zip(xs, ys, rs, al, strict=True):
         d.ellipse((x - r, y - r, x + r, y + r), fill=(250, 252, 255, a))
 
 
@@ -116,7 +124,15 @@ def weather(img: Image.Image, spec: SceneSpec, light: Light) -> Image.Image:
     kind = spec.weather
     if kind in ("rainy", "stormy"):
         img = img.copy()
-        _streaks(img, rng, 420 if kind == "rainy" else 800, (12, 24), (206, 214, 230), 90 if kind == "rainy" else 120, 1)
+        _streaks(
+            img,
+            rng,
+            420 if kind == "rainy" else 800,
+            (12, 24),
+            (206, 214, 230),
+            90 if kind == "rainy" else 120,
+            1,
+        )
         if kind == "stormy":
             _lightning(img, rng, spec.horizon)
     elif kind == "snowy":
@@ -126,9 +142,17 @@ def weather(img: Image.Image, spec: SceneSpec, light: Light) -> Image.Image:
         w, h = img.size
         hz = spec.horizon * h
         rows = np.arange(h, dtype=np.float32)
-        far = np.where(rows < hz, 0.45 + 0.25 * rows / np.float32(hz), 0.7 - 0.45 * (rows - hz) / np.float32(max(1.0, h - hz)))
+        far = np.where(
+            rows < hz,
+            0.45 + 0.25 * rows / np.float32(hz),
+            0.7 - 0.45 * (rows - hz) / np.float32(max(1.0, h - hz)),
+        )
         mask = np.rint(far * 256).astype(np.int32)[:, None] * np.ones((1, w), dtype=np.int32)
-        fog = mix(light.sky_horizon, scale((214, 216, 220), (light.ambient[0] + light.ambient[1] + light.ambient[2]) / 3), 0.5)
+        fog = mix(
+            light.sky_horizon,
+            scale((214, 216, 220), (light.ambient[0] + light.ambient[1] + light.ambient[2]) / 3),
+            0.5,
+        )
         img = _img(_blend_to(_arr(img), fog, mask))
     return img
 
@@ -149,15 +173,15 @@ def atmosphere(img: Image.Image, spec: SceneSpec, light: Light) -> Image.Image:
             for y in range(sh):
                 t = y / sh
                 if effect == "fog":
-                    v = 60 if t < hz - 0.1 else 60 + 150 * min(1.0, (t - hz + 0.1) / 0.35)
+                    v = 50 if t < hz - 0.1 else 50 + 110 * min(1.0, (t - hz + 0.1) / 0.4)
                 else:
                     v = 80 + 40 * max(0.0, 1.0 - abs(t - hz) / 0.25)
                 d.line((0, y, sw, y), fill=int(v))
             if effect == "fog":
-                for _ in range(7):
-                    cx, cy = float(rng.uniform(0, 1)) * sw, float(rng.uniform(hz - 0.05, 0.95)) * sh
-                    rx, ry = float(rng.uniform(0.2, 0.4)) * sw, float(rng.uniform(0.03, 0.07)) * sh
-                    d.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=230)
+                for _ in range(12):
+                    cx, cy = float(rng.uniform(0, 1)) * sw, float(rng.uniform(hz - 0.06, 0.98)) * sh
+                    rx, ry = float(rng.uniform(0.15, 0.35)) * sw, float(rng.uniform(0.02, 0.05)) * sh
+                    d.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=int(rng.integers(170, 250)))
 
         mask = _soft_mask((w, h), draw, 5 if effect == "fog" else 2)
         base = (222, 224, 228) if effect == "fog" else (226, 214, 196)
@@ -177,7 +201,7 @@ def atmosphere(img: Image.Image, spec: SceneSpec, light: Light) -> Image.Image:
         ys = (h * (1.0 - rng.uniform(0, 1, n) * rng.uniform(0, 1, n))).tolist()  # denser low down
         rs, ks = rng.uniform(1.0, 3.2, n).tolist(), rng.integers(0, 3, n).tolist()
         palette = ((255, 120, 30), (255, 190, 60), (230, 60, 30))
-        for x, y, r, k in zip(xs, ys, rs, ks):
+        for x, y, r, k in zip(xs, ys, rs, ks, strict=True):
             d.ellipse((x - 3 * r, y - 3 * r, x + 3 * r, y + 3 * r), fill=(*palette[k], 45))
             d.ellipse((x - r, y - r, x + r, y + r), fill=(*palette[k], 255))
         a = _arr(img)
@@ -191,16 +215,21 @@ def atmosphere(img: Image.Image, spec: SceneSpec, light: Light) -> Image.Image:
         ox, oy = light.moon[0], light.moon[1] * spec.horizon
     else:
         ox, oy = 0.72, -0.12
-    rays = [(float(rng.uniform(-0.4, 1.4)), float(rng.uniform(0.02, 0.07)), int(rng.integers(110, 200))) for _ in range(8)]
+    rays = [
+        (float(rng.uniform(-0.4, 1.4)), float(rng.uniform(0.03, 0.09)), int(rng.integers(150, 256)))
+        for _ in range(7)
+    ]
 
     def draw_rays(d: ImageDraw.ImageDraw, size: tuple[int, int]) -> None:
         sw, sh = size
         for tx, half, v in rays:
-            d.polygon([(ox * sw, oy * sh), ((tx - half) * sw, 1.15 * sh), ((tx + half) * sw, 1.15 * sh)], fill=v)
+            d.polygon(
+                [(ox * sw, oy * sh), ((tx - half) * sw, 1.15 * sh), ((tx + half) * sw, 1.15 * sh)], fill=v
+            )
 
     mask = _soft_mask((w, h), draw_rays, 3)
     fade = np.rint(256 - 150 * np.arange(h, dtype=np.float32) / np.float32(h)).astype(np.int32)
-    strength = 0.75 if light.darkness < 0.5 else 0.35
+    strength = 0.95 if light.darkness < 0.5 else 0.45
     mask = (mask * fade[:, None] * int(strength * 256)) >> 16
     a = _arr(img)
     tint = np.asarray((255, 236, 190), dtype=np.int32)

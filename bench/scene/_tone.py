@@ -21,8 +21,16 @@ MOODS: dict[str, list[Op]] = {
     "warm_cozy": [("curve", {"gains": (1.14, 1.02, 0.8), "lift": 0.04}), ("vignette", 0.2)],
     "cool_calm": [("curve", {"gains": (0.86, 0.97, 1.12), "s": -0.3}), ("saturation", 0.88)],
     "dramatic": [("curve", {"s": 1.3, "darken": 0.25}), ("saturation", 1.12), ("vignette", 0.55)],
-    "mysterious": [("curve", {"gains": (0.7, 0.8, 0.92), "darken": 0.55}), ("saturation", 0.7), ("vignette", 0.6)],
-    "ethereal": [("bloom", 0.45), ("curve", {"gains": (1.04, 1.0, 1.07), "lift": 0.2, "s": -0.3}), ("saturation", 0.78)],
+    "mysterious": [
+        ("curve", {"gains": (0.7, 0.8, 0.92), "darken": 0.55}),
+        ("saturation", 0.7),
+        ("vignette", 0.6),
+    ],
+    "ethereal": [
+        ("bloom", 0.45),
+        ("curve", {"gains": (1.04, 1.0, 1.07), "lift": 0.2, "s": -0.3}),
+        ("saturation", 0.78),
+    ],
     "melancholic": [("saturation", 0.45), ("curve", {"gains": (0.9, 0.95, 1.03), "darken": 0.2, "s": -0.2})],
 }
 
@@ -38,7 +46,12 @@ GRADINGS: dict[str, list[Op]] = {
 }
 
 
-def _curve_lut(gains: tuple[float, float, float] = (1.0, 1.0, 1.0), s: float = 0.0, darken: float = 0.0, lift: float = 0.0) -> list[int]:
+def _curve_lut(
+    gains: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    s: float = 0.0,
+    darken: float = 0.0,
+    lift: float = 0.0,
+) -> list[int]:
     """A 768-entry LUT: per-channel gain, then S-curve (``s`` > 0 more contrast, < 0 less), then
     quadratic darkening of the mid-tones, then a lift of the blacks."""
     lut: list[int] = []
@@ -87,7 +100,12 @@ def apply_ops(img: Image.Image, ops: list[Op]) -> Image.Image:
             elif name == "sepia":
                 r, g, b = a[:, :, 0], a[:, :, 1], a[:, :, 2]
                 a = np.stack(
-                    [(90 * r + 176 * g + 43 * b) >> 8, (80 * r + 157 * g + 38 * b) >> 8, (62 * r + 122 * g + 30 * b) >> 8], axis=2
+                    [
+                        (90 * r + 176 * g + 43 * b) >> 8,
+                        (80 * r + 157 * g + 38 * b) >> 8,
+                        (62 * r + 122 * g + 30 * b) >> 8,
+                    ],
+                    axis=2,
                 )
             elif name == "split":  # shadows towards teal, highlights towards orange
                 d = _luma(a) - 128

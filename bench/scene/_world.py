@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from bench.scene._canvas import RGB, Canvas, clamp8, luma, mix, scale
+from bench.scene._canvas import RGB, Canvas, mix, scale
 from bench.scene.generate import ROAD_BOTTOM, ROAD_TOP
 
 # Ground albedo per location in summer; seasons transform the green ones (see ground_color).
@@ -40,9 +40,12 @@ def ground_color(location: str, season: str) -> RGB:
 
 def hill_color(season: str) -> RGB:
     """Vegetated hills and lawns in the backdrop."""
-    return {"spring": (128, 186, 96), "summer": (86, 142, 70), "autumn": (190, 132, 62), "winter": (222, 228, 238)}[
-        season
-    ]
+    return {
+        "spring": (128, 186, 96),
+        "summer": (86, 142, 70),
+        "autumn": (190, 132, 62),
+        "winter": (222, 228, 238),
+    }[season]
 
 
 def paint_base(cv: Canvas) -> None:
@@ -57,8 +60,7 @@ def paint_base(cv: Canvas) -> None:
     far, near = cv.far(g, 0.3), scale(cv.lit(g), 0.86)
     for y in range(hz, H):
         rows[y] = mix(far, near, (y - hz) / max(1, H - hz - 1))
-    arr = np.broadcast_to(rows[:, None, :], (H, W, 3))
-    cv.img.paste(Image.fromarray(np.ascontiguousarray(arr)))
+    cv.img.paste(Image.fromarray(rows[:, None, :], "RGB").resize((W, H), Image.NEAREST))
 
 
 def paint_sky_bodies(cv: Canvas) -> None:
@@ -69,14 +71,17 @@ def paint_sky_bodies(cv: Canvas) -> None:
         n = 140
         xs, ys = rng.integers(0, cv.W, n), rng.integers(0, max(1, int(hz * 0.85)), n)
         bright, big = rng.integers(150, 256, n), rng.random(n) < 0.15
-        for x, y, b, g in zip(xs.tolist(), ys.tolist(), bright.tolist(), big.tolist()):
+        for x, y, b, g in zip(xs.tolist(), ys.tolist(), bright.tolist(), big.tolist(), strict=True):
             s = 2 if g else 1
             cv.d.rectangle((x - s, y - s, x + s - 1, y + s - 1), fill=(b, b, min(255, b + 10)))
     if cv.light.sun is not None:
         sx, sy, sr, col = cv.light.sun
         x, y, r = cv.X(sx), int(round(sy * hz)), sr * cv.W
-        cv.emit(x, y, r * 7, col, 0.55)
-        cv.d.ellipse((x - r, y - r, x + r, y + r), fill=col)
+        if sy < 1.0:
+            cv.emit(x, y, r * 7, col, 0.55)
+            cv.d.ellipse((x - r, y - r, x + r, y + r), fill=col)
+        else:  # set: only its afterglow shows on the horizon
+            cv.emit(x, hz, r * 9, col, 0.45)
     if cv.light.moon is not None:
         mx, my, mr = cv.light.moon
         x, y, r = cv.X(mx), int(round(my * hz)), mr * cv.W
@@ -117,10 +122,14 @@ def paint_clouds(cv: Canvas) -> None:
         for px, pr in parts:  # shaded underside, then the lit body slightly higher
             cv.da.ellipse((px - pr, cy - pr * 0.8, px + pr, cy + pr * 0.55), fill=(*shade, alpha))
         for px, pr in parts:
-            cv.da.ellipse((px - pr * 0.95, cy - pr * 0.95, px + pr * 0.95, cy + pr * 0.35), fill=(*lit, alpha))
+            cv.da.ellipse(
+                (px - pr * 0.95, cy - pr * 0.95, px + pr * 0.95, cy + pr * 0.35), fill=(*lit, alpha)
+            )
 
 
-def _ridge(rng: np.random.Generator, W: int, base: int, lo: float, hi: float, n: int) -> list[tuple[float, float]]:
+def _ridge(
+    rng: np.random.Generator, W: int, base: int, lo: float, hi: float, n: int
+) -> list[tuple[float, float]]:
     """A jagged skyline polyline from x=0 to x=W: alternate peaks and saddles, each segment split
     once with a random nudge."""
     pts: list[tuple[float, float]] = []
@@ -129,7 +138,7 @@ def _ridge(rng: np.random.Generator, W: int, base: int, lo: float, hi: float, n:
         h = hi * float(rng.uniform(0.6, 1.0)) if i % 2 else lo + (hi - lo) * float(rng.uniform(0.05, 0.35))
         pts.append((x, base - h))
     out: list[tuple[float, float]] = []
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):
         out.append((x0, y0))
         out.append(((x0 + x1) / 2, (y0 + y1) / 2 + float(rng.uniform(-0.08, 0.08)) * hi))
     out.append(pts[-1])
@@ -140,7 +149,7 @@ def _above(points: list[tuple[float, float]], line: float) -> list[list[tuple[fl
     """The parts of a polyline above (smaller y than) a horizontal line, each closed along it."""
     runs: list[list[tuple[float, float]]] = []
     cur: list[tuple[float, float]] = []
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
         if y0 < line:
             cur.append((x0, y0))
         if (y0 < line) != (y1 < line):
@@ -170,7 +179,7 @@ def paint_backdrop(cv: Canvas) -> None:
                 cv.d.rectangle((x + w * 0.45, hz - h * 1.12, x + w * 0.5, hz - h), fill=col)
             lit = rng.random((max(1, int(h / 14)), max(1, int(w / 12)))) < 0.35  # drawn always: same stream
             if night:
-                for (r, c) in np.argwhere(lit).tolist():
+                for r, c in np.argwhere(lit).tolist():
                     wx, wy = x + 4 + c * 12, hz - h + 6 + r * 14
                     if wx + 5 < x + w:
                         cv.d.rectangle((wx, wy, wx + 5, wy + 6), fill=(200, 170, 104))
@@ -178,7 +187,9 @@ def paint_backdrop(cv: Canvas) -> None:
         layers = ((0.5, 0.07), (0.25, 0.04)) if loc == "village" else ((0.45, 0.035),)
         for k, (fade, amp) in enumerate(layers):
             ridge = _ridge(rng, W, hz, 0.0, amp * cv.H, 6)
-            cv.d.polygon([(0, hz)] + ridge + [(W, hz)], fill=cv.far(scale(hill_color(season), 0.9 + 0.1 * k), fade))
+            cv.d.polygon(
+                [(0, hz)] + ridge + [(W, hz)], fill=cv.far(scale(hill_color(season), 0.9 + 0.1 * k), fade)
+            )
         roof = cv.far((150, 92, 80), 0.45)
         for _ in range(int(rng.integers(4, 8))):
             x, s = float(rng.uniform(0.0, 1.0)) * W, float(rng.uniform(0.012, 0.022)) * W
@@ -186,12 +197,23 @@ def paint_backdrop(cv: Canvas) -> None:
             cv.d.polygon([(x - s * 1.25, hz - s), (x, hz - s * 1.9), (x + s * 1.25, hz - s)], fill=roof)
     elif loc == "beach":
         isle = _ridge(rng, W // 3, hz, 0.0, 0.035 * cv.H, 4)
-        cv.d.polygon([(x + W * 0.6, y) for x, y in [(0, hz)] + isle + [(W // 3, hz)]], fill=cv.far((70, 110, 80), 0.5))
+        cv.d.polygon(
+            [(x + W * 0.6, y) for x, y in [(0, hz)] + isle + [(W // 3, hz)]], fill=cv.far((70, 110, 80), 0.5)
+        )
     elif loc == "desert":
         for _ in range(int(rng.integers(2, 4))):
-            x, w, h = float(rng.uniform(0.0, 0.9)) * W, float(rng.uniform(0.12, 0.24)) * W, float(rng.uniform(0.05, 0.1)) * cv.H
-            cv.d.polygon([(x, hz), (x + w * 0.12, hz - h), (x + w * 0.88, hz - h), (x + w, hz)], fill=cv.far((186, 104, 66), 0.4))
-            cv.d.rectangle((x + w * 0.12, hz - h, x + w * 0.88, hz - h * 0.9), fill=cv.far((210, 130, 84), 0.4))
+            x, w, h = (
+                float(rng.uniform(0.0, 0.9)) * W,
+                float(rng.uniform(0.12, 0.24)) * W,
+                float(rng.uniform(0.05, 0.1)) * cv.H,
+            )
+            cv.d.polygon(
+                [(x, hz), (x + w * 0.12, hz - h), (x + w * 0.88, hz - h), (x + w, hz)],
+                fill=cv.far((186, 104, 66), 0.4),
+            )
+            cv.d.rectangle(
+                (x + w * 0.12, hz - h, x + w * 0.88, hz - h * 0.9), fill=cv.far((210, 130, 84), 0.4)
+            )
     elif loc == "mountains":
         snowline_k = {"winter": 0.45, "spring": 0.62, "autumn": 0.7, "summer": 0.74}[season]
         for fade, peak, n in ((0.55, 0.3, 7), (0.28, 0.2, 5)):
@@ -211,7 +233,10 @@ def paint_backdrop(cv: Canvas) -> None:
                     col = (196, 112, 44)
                 cv.d.polygon([(x - w / 2, hz + 2), (x, hz - h), (x + w / 2, hz + 2)], fill=cv.far(col, fade))
                 if season == "winter":
-                    cv.d.polygon([(x - w * 0.2, hz - h * 0.6), (x, hz - h), (x + w * 0.2, hz - h * 0.6)], fill=cv.far(SNOW, fade))
+                    cv.d.polygon(
+                        [(x - w * 0.2, hz - h * 0.6), (x, hz - h), (x + w * 0.2, hz - h * 0.6)],
+                        fill=cv.far(SNOW, fade),
+                    )
                 x += w * 0.55
 
 
@@ -221,7 +246,12 @@ def _road(cv: Canvas) -> None:
     top, bot = cv.Y(ROAD_TOP), cv.Y(ROAD_BOTTOM)
     walk = cv.Y(ROAD_TOP - 0.02)
     cv.d.rectangle((0, walk, cv.W, top), fill=cv.lit(SNOW if winter else (178, 172, 162)))
-    surface = {"ancient": (150, 120, 84), "medieval": (122, 114, 102), "victorian": (104, 100, 96), "futuristic": (42, 46, 62)}
+    surface = {
+        "ancient": (150, 120, 84),
+        "medieval": (122, 114, 102),
+        "victorian": (104, 100, 96),
+        "futuristic": (42, 46, 62),
+    }
     cv.d.rectangle((0, top, cv.W, bot), fill=cv.lit(surface.get(period, (80, 80, 86))))
     cv.d.rectangle((0, bot, cv.W, bot + cv.Y(0.012)), fill=cv.lit((150, 146, 140)))
     rng = cv.rng(13)
@@ -261,7 +291,9 @@ def paint_ground(cv: Canvas) -> None:
             cv.d.line((0, y, W, y), fill=mix(sea_far, sea_near, i * 2 / max(1, shore - hz)), width=2)
         for _ in range(40):
             x, y = float(rng.uniform(0, 1)) * W, float(rng.uniform(hz + 4, shore - 4))
-            cv.d.line((x, y, x + float(rng.uniform(8, 26)), y), fill=mix(sea_near, (255, 255, 255), 0.35), width=2)
+            cv.d.line(
+                (x, y, x + float(rng.uniform(8, 26)), y), fill=mix(sea_near, (255, 255, 255), 0.35), width=2
+            )
         if cv.light.sun is not None:
             sx = cv.X(cv.light.sun[0])
             for y in range(hz + 2, shore, 6):
@@ -273,7 +305,9 @@ def paint_ground(cv: Canvas) -> None:
         sand = ground_color(loc, season)
         for i in range(5):
             y0 = hz + (H - hz) * (0.12 + 0.17 * i)
-            pts = [(x, y0 + 10 * ((x // 80) % 2) + float(rng.uniform(-6, 6))) for x in range(-80, W + 161, 80)]
+            pts = [
+                (x, y0 + 10 * ((x // 80) % 2) + float(rng.uniform(-6, 6))) for x in range(-80, W + 161, 80)
+            ]
             cv.d.line(pts, fill=cv.lit(scale(sand, 1.08)), width=5, joint="curve")
             cv.d.line([(x, y + 6) for x, y in pts], fill=cv.lit(scale(sand, 0.88)), width=4, joint="curve")
     elif loc == "mountains":
@@ -283,15 +317,24 @@ def paint_ground(cv: Canvas) -> None:
             c = cv.lit((132, 130, 126) if season != "winter" else (200, 204, 214))
             cv.d.ellipse((x - s, y - s * 0.6, x + s, y + s * 0.4), fill=c)
     if season in ("spring", "autumn") and loc not in ("beach", "desert"):
-        colors = [(250, 190, 210), (255, 236, 120), (250, 250, 250)] if season == "spring" else [(214, 104, 38), (196, 66, 40), (230, 170, 50)]
+        colors = (
+            [(250, 190, 210), (255, 236, 120), (250, 250, 250)]
+            if season == "spring"
+            else [(214, 104, 38), (196, 66, 40), (230, 170, 50)]
+        )
         for _ in range(220):
             x, y = float(rng.uniform(0, 1)) * W, float(rng.uniform(hz + 6, H))
             s = 2 + (y - hz) * 0.012
-            cv.d.ellipse((x - s, y - s * 0.7, x + s, y + s * 0.7), fill=cv.lit(colors[int(rng.integers(0, len(colors)))]))
+            cv.d.ellipse(
+                (x - s, y - s * 0.7, x + s, y + s * 0.7),
+                fill=cv.lit(colors[int(rng.integers(0, len(colors)))]),
+            )
     if loc in ("village", "forest"):
         mid = W * 0.5 + float(cv.rng(15).uniform(-0.15, 0.15)) * W
         path = cv.lit((164, 134, 94) if season != "winter" else (214, 212, 214))
-        cv.d.polygon([(mid - 6, hz + 4), (mid + 6, hz + 4), (mid + 0.18 * W, H), (mid - 0.14 * W, H)], fill=path)
+        cv.d.polygon(
+            [(mid - 6, hz + 4), (mid + 6, hz + 4), (mid + 0.18 * W, H), (mid - 0.14 * W, H)], fill=path
+        )
     if loc in ("city", "suburb"):
         _road(cv)
 
@@ -299,4 +342,3 @@ def paint_ground(cv: Canvas) -> None:
 def sky_mean(cv: Canvas) -> RGB:
     """A representative sky colour (reflections in water)."""
     return mix(cv.light.sky_top, cv.light.sky_horizon, 0.6)
-

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from bench.scene.spec import DIMENSIONS, VOCAB, SceneObject, SceneSpec
+from bench.scene.spec import DEFAULTS, DIMENSIONS, VOCAB, SceneObject, SceneSpec
 
 T = TypeVar("T")
 
@@ -32,7 +32,9 @@ class _Draw:
         if isinstance(rng, int):
             rng = np.random.Generator(np.random.PCG64(rng))
         if not isinstance(rng, (np.random.Generator, _pyrandom.Random)):
-            raise TypeError(f"rng: expected a numpy Generator, random.Random or an int seed, got {type(rng)!r}")
+            raise TypeError(
+                f"rng: expected a numpy Generator, random.Random or an int seed, got {type(rng)!r}"
+            )
         self._rng = rng
 
     def random(self) -> float:
@@ -58,7 +60,9 @@ class _Draw:
         return out
 
 
-def random_layout(rng: np.random.Generator | _pyrandom.Random | int, horizon: float) -> tuple[SceneObject, ...]:
+def random_layout(
+    rng: np.random.Generator | _pyrandom.Random | int, horizon: float
+) -> tuple[SceneObject, ...]:
     """A plausible street-scene layout for a given horizon: 1-3 buildings on the horizon's edge,
     2-4 trees between them, 1-3 street lights, maybe a vehicle on the road, maybe a pond, 1-3
     figures in the foreground. Positions never depend on the dimensions, so any dimension can be
@@ -78,14 +82,28 @@ def random_layout(rng: np.random.Generator | _pyrandom.Random | int, horizon: fl
         objs.append(SceneObject("tree", x, y, d.uniform(0.09, 0.14), d.uniform(0.16, 0.25)))
     if d.random() < 0.3:
         y = d.uniform(horizon + 0.13, ROAD_TOP - 0.02)
-        objs.append(SceneObject("water", d.uniform(0.3, 0.7), y, d.uniform(0.28, 0.42), d.uniform(0.045, 0.065)))
+        objs.append(
+            SceneObject("water", d.uniform(0.3, 0.7), y, d.uniform(0.28, 0.42), d.uniform(0.045, 0.065))
+        )
     for _ in range(d.integer(1, 3)):
         objs.append(
-            SceneObject("light", d.uniform(0.05, 0.95), ROAD_TOP + d.uniform(-0.005, 0.005), 0.04, d.uniform(0.17, 0.22))
+            SceneObject(
+                "light",
+                d.uniform(0.05, 0.95),
+                ROAD_TOP + d.uniform(-0.005, 0.005),
+                0.04,
+                d.uniform(0.17, 0.22),
+            )
         )
     if d.random() < 0.6:
         objs.append(
-            SceneObject("vehicle", d.uniform(0.2, 0.8), ROAD_BOTTOM - d.uniform(0.0, 0.015), d.uniform(0.17, 0.22), 0.085)
+            SceneObject(
+                "vehicle",
+                d.uniform(0.2, 0.8),
+                ROAD_BOTTOM - d.uniform(0.0, 0.015),
+                d.uniform(0.17, 0.22),
+                0.085,
+            )
         )
     for _ in range(d.integer(1, 3)):
         h = d.uniform(0.12, 0.17)
@@ -93,9 +111,16 @@ def random_layout(rng: np.random.Generator | _pyrandom.Random | int, horizon: fl
     return tuple(objs)
 
 
-def random_spec(rng: np.random.Generator | _pyrandom.Random | int, **fixed: Any) -> SceneSpec:
+def random_spec(
+    rng: np.random.Generator | _pyrandom.Random | int, *, plain: float = 0.0, **fixed: Any
+) -> SceneSpec:
     """Draw a valid :class:`SceneSpec`; keyword arguments fix any field (dimensions, ``objects``,
     ``horizon``, ``width``, ``height``, ``seed``).
+
+    ``plain`` is the probability that a dimension that is not fixed keeps its default value
+    (:data:`~bench.scene.spec.DEFAULTS`): ten independent uniform draws stack many strong effects
+    (a foggy, hazy, sepia night in oil paint), so generators that want mostly clean source
+    scenes raise it.
 
     ``rng`` is a ``numpy.random.Generator``, a ``random.Random`` or an int seed. All draws happen
     in a fixed order regardless of ``fixed`` (see the module doc). Unknown or invalid fixed values
@@ -110,7 +135,12 @@ def random_spec(rng: np.random.Generator | _pyrandom.Random | int, **fixed: Any)
     unknown = set(fixed) - allowed
     if unknown:
         raise ValueError(f"random_spec: unknown fields {sorted(unknown)}")
-    values: dict[str, Any] = {dim: d.choice(VOCAB[dim]) for dim in DIMENSIONS}
+    if not 0.0 <= plain <= 1.0:
+        raise ValueError(f"random_spec.plain: {plain!r} is not a probability")
+    values: dict[str, Any] = {}
+    for dim in DIMENSIONS:
+        keep, pick = d.random() < plain, d.choice(VOCAB[dim])  # both drawn: streams stay aligned
+        values[dim] = DEFAULTS[dim] if keep else pick
     values["horizon"] = round(d.uniform(0.5, 0.62), 4)
     values["seed"] = d.integer(0, 2**31 - 1)
     horizon = fixed.get("horizon", values["horizon"])

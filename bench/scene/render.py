@@ -27,7 +27,14 @@ from PIL import Image
 from bench.scene import _effects, _medium, _tone
 from bench.scene._buildings import paint_building
 from bench.scene._canvas import SCALE, Canvas, scene_light
-from bench.scene._props import paint_figure, paint_light, paint_shadows, paint_tree, paint_vehicle, paint_water
+from bench.scene._props import (
+    paint_figure,
+    paint_light,
+    paint_shadows,
+    paint_tree,
+    paint_vehicle,
+    paint_water,
+)
 from bench.scene._world import paint_backdrop, paint_base, paint_clouds, paint_ground, paint_sky_bodies
 from bench.scene.spec import SceneObject, SceneSpec
 
@@ -67,17 +74,21 @@ def render(spec: SceneSpec) -> Image.Image:
     paint_backdrop(cv)
     paint_ground(cv)
     paint_shadows(cv)
-    order = sorted(range(len(spec.objects)), key=lambda i: (spec.objects[i].y, _FLAT_FIRST.get(spec.objects[i].kind, 1), i))
+    order = sorted(
+        range(len(spec.objects)),
+        key=lambda i: (spec.objects[i].y, _FLAT_FIRST.get(spec.objects[i].kind, 1), i),
+    )
     for i in order:
         obj = spec.objects[i]
         _PAINTERS[obj.kind](cv, obj, i)
     img = cv.img.reduce(SCALE)
-    img = _effects.ground_texture(img, spec)
-    img = _effects.glows(img, cv.emitters)
+    if spec.artistic_medium != "comic":  # cel shading would turn the mottling into blotches
+        img = _effects.ground_texture(img, spec)
+    img = structure = _effects.glows(img, cv.emitters)
     img = _effects.weather(img, spec, light)
     img = _effects.atmosphere(img, spec, light)
     img = _tone.mood(img, spec.mood_lighting)
     img = _tone.grade(img, spec.color_grading)
-    img = _medium.stylise(img, spec)
+    img = _medium.stylise(img, spec, structure)
     log.debug("rendered %dx%d scene in %.1f ms", spec.width, spec.height, (time.perf_counter() - t0) * 1000)
     return img

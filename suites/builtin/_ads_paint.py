@@ -285,6 +285,7 @@ class Product:
     aspect: float
     paint: Painter
     noun: str
+    plural: bool = False
 
 
 PRODUCTS: dict[str, Product] = {
@@ -296,12 +297,12 @@ PRODUCTS: dict[str, Product] = {
         Product("coffee", 0.72, _coffee, "coffee"),
         Product("handbag", 1.05, _handbag, "handbag"),
         Product("car", 2.2, _car, "car"),
-        Product("headphones", 1.0, _headphones, "headphones"),
+        Product("headphones", 1.0, _headphones, "headphones", plural=True),
         Product("watch", 0.55, _watch, "watch"),
         Product("laptop", 1.45, _laptop, "laptop"),
         Product("perfume", 0.8, _perfume, "perfume"),
         Product("backpack", 0.8, _backpack, "backpack"),
-        Product("sunglasses", 2.6, _sunglasses, "sunglasses"),
+        Product("sunglasses", 2.6, _sunglasses, "sunglasses", plural=True),
         Product("camera", 1.45, _camera, "camera"),
         Product("suitcase", 0.7, _suitcase, "suitcase"),
     )
@@ -316,22 +317,22 @@ def fit_frame(box: tuple[float, float, float, float], aspect: float) -> Frame:
     return Frame(x0 + (bw - w) / 2, y0 + (bh - h) * 0.6, w, h)
 
 
-def paint_product(
-    d: ImageDraw.ImageDraw,
-    name: str,
-    box: tuple[float, float, float, float],
-    colors: ProductColors,
-    shadow: RGB | None,
-) -> Box:
+def paint_product(d: ImageDraw.ImageDraw, name: str, box: tuple[float, float, float, float],
+                  colors: ProductColors, shadow: RGB | None) -> Box:
     """Draw product ``name`` fitted in ``box`` (with a flat shadow ellipse under it); the box it covers,
-    shadow included (the shadow belongs to the product when a judge checks it was kept)."""
+    shadow included (the shadow belongs to the product when a judge checks it was kept). The covered
+    box stays inside ``box``."""
     product = PRODUCTS[name]
-    f = fit_frame(box, product.aspect)
     if shadow is None:
+        f = fit_frame(box, product.aspect)
         product.paint(d, f, colors)
         return f.box
+    # The shadow reaches 4 % of the width past each side and 6 % of the height below: fit the
+    # product with its shadow, then take the product's own frame out of it.
+    outer = fit_frame(box, product.aspect * 1.08 / 1.06)
+    f = Frame(outer.x0 + outer.w * 0.04 / 1.08, outer.y0, outer.w / 1.08, outer.h / 1.06)
     d.ellipse(f.r(-0.04, 0.96, 1.04, 1.06), fill=shadow)
     product.paint(d, f, colors)
     x0, y0, _, _ = f.box
-    _, _, x1, y1 = f.r(-0.04, 0.96, 1.04, 1.06)
-    return (min(x0, f.p(-0.04, 0)[0]), y0, x1, y1)
+    sx0, _, sx1, sy1 = f.r(-0.04, 0.96, 1.04, 1.06)
+    return (min(x0, sx0), y0, sx1, sy1)

@@ -112,6 +112,7 @@ class Rendered:
     image: Image.Image
     boxes: dict[str, RelBox]
     decorations: tuple[RelBox, ...] = field(default=())
+    panel: RelBox | None = None  # the solid accent area texts sit on, in layouts that have one
 
 
 @lru_cache(maxsize=64)
@@ -139,25 +140,29 @@ def _overlaps(a: PxBox, b: PxBox, margin: int = 0) -> bool:
 # --------------------------------------------------------------------------------- background
 
 
+def _ramp(a: RGB, b: RGB, n: int) -> np.ndarray:
+    """``n`` colours from ``a`` to ``b`` (uint8, ``n x 3``): gradients are lookups into this ramp."""
+    t = np.arange(n, dtype=np.float64) / max(1, n - 1)
+    lo, hi = np.array(a, dtype=np.float64), np.array(b, dtype=np.float64)
+    return np.clip(np.rint(lo[None, :] + (hi - lo)[None, :] * t[:, None]), 0, 255).astype(np.uint8)
+
+
 def _background(spec: AdSpec, pal: Palette, focus: tuple[float, float]) -> Image.Image:
     kind = spec.background
-    a = np.array(pal.bg, dtype=np.float64)
-    b = np.array(pal.bg2, dtype=np.float64)
-    coords = (np.arange(S, dtype=np.float64) + 0.5) / S
+    idx = np.arange(S)
     if kind == "gradient":
-        t = np.broadcast_to(coords[:, None], (S, S))
+        rgb = np.broadcast_to(_ramp(pal.bg, pal.bg2, S)[:, None, :], (S, S, 3))
     elif kind == "diagonal":
-        t = (coords[:, None] + coords[None, :]) / 2.0
+        rgb = _ramp(pal.bg, pal.bg2, 2 * S - 1)[idx[:, None] + idx[None, :]]
     elif kind == "radial":
+        coords = (idx.astype(np.float64) + 0.5) / S
         dy = coords[:, None] - focus[1]
         dx = coords[None, :] - focus[0]
-        t = np.clip(np.sqrt(dx * dx + dy * dy) / 0.75, 0.0, 1.0)
-        a = np.array(lighter(pal.bg, 0.25), dtype=np.float64)
-        b = np.array(pal.bg, dtype=np.float64)
+        t = np.minimum(np.sqrt(dx * dx + dy * dy) / 0.75, 1.0)
+        rgb = _ramp(lighter(pal.bg, 0.25), pal.bg, 1024)[(t * 1023.0 + 0.5).astype(np.intp)]
     else:
-        t = np.zeros((S, S))
-    rgb = a[None, None, :] + (b - a)[None, None, :] * t[:, :, None]
-    img = Image.fromarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8), "RGB")
+        rgb = None
+    img = Image.new("RGB", (S, S), pal.bg) if rgb is None else Image.fromarray(np.ascontiguousarray(rgb), "RGB")
     d = ImageDraw.Draw(img)
     soft = mix(pal.bg, (255, 255, 255) if luma(pal.bg) < 170 else (0, 0, 0), 0.1)
     if kind == "dots":
@@ -368,16 +373,16 @@ def _plan(layout: str, rng: random.Random) -> _Plan:
     j = rng.uniform(-0.02, 0.02)
     k = rng.uniform(-0.02, 0.02)
     if layout == "hero-right":
-        return _Plan((0.5, 0.16 + k, 0.95, 0.86 + k), (0.06, 0.2 + j, 0.5, 0.44 + j), (0.06, 0.47 + j, 0.48, 0.53 + j),
+        return _Plan((0.52, 0.16 + k, 0.95, 0.86 + k), (0.06, 0.2 + j, 0.49, 0.44 + j), (0.06, 0.47 + j, 0.48, 0.53 + j),
                      (0.06, 0.62, 0.32, 0.86), (0.06, 0.06), "left", "left")
     if layout == "hero-left":
-        return _Plan((0.05, 0.16 + k, 0.5, 0.86 + k), (0.52, 0.2 + j, 0.95, 0.44 + j), (0.52, 0.47 + j, 0.95, 0.53 + j),
+        return _Plan((0.05, 0.16 + k, 0.48, 0.86 + k), (0.51, 0.2 + j, 0.95, 0.44 + j), (0.52, 0.47 + j, 0.95, 0.53 + j),
                      (0.64, 0.62, 0.9, 0.86), (0.94, 0.06), "right", "left")
     if layout == "center":
-        return _Plan((0.22, 0.31 + k, 0.78, 0.8 + k), (0.08, 0.13, 0.92, 0.29), (0.06, 0.88, 0.62, 0.94),
-                     (0.72, 0.7, 0.95, 0.93), (0.5, 0.04), "center", "center")
+        return _Plan((0.2, 0.31 + k / 2, 0.8, 0.74 + k / 2), (0.08, 0.13, 0.92, 0.29), (0.05, 0.89, 0.62, 0.95),
+                     (0.72, 0.76, 0.95, 0.97), (0.5, 0.04), "center", "center")
     if layout == "bottom-band":
-        return _Plan((0.2 + j, 0.1, 0.8 + j, 0.62), (0.05, 0.71, 0.64, 0.86), (0.05, 0.88, 0.64, 0.95),
+        return _Plan((0.2 + j, 0.13, 0.8 + j, 0.64), (0.05, 0.71, 0.64, 0.86), (0.05, 0.88, 0.64, 0.95),
                      (0.7, 0.705, 0.95, 0.975), (0.05, 0.05), "left", "left", panel=(0.0, 0.68, 1.0, 1.0))
     if layout == "split":
         return _Plan((0.5, 0.14 + k, 0.96, 0.84 + k), (0.05, 0.2 + j, 0.42, 0.46 + j), (0.05, 0.49 + j, 0.42, 0.55 + j),
@@ -427,4 +432,5 @@ def render(spec: AdSpec) -> Rendered:
     for kind in spec.decorations:
         deco += _decorate(d, kind, rng, pal, reserved + deco, (S // 40, S // 40, S - S // 40, S - S // 40))
     out = img.reduce(SCALE)
-    return Rendered(out, {k: _rel(v) for k, v in boxes.items()}, tuple(_rel(b) for b in deco))
+    panel = None if plan.panel is None else _rel(_px(plan.panel))
+    return Rendered(out, {k: _rel(v) for k, v in boxes.items()}, tuple(_rel(b) for b in deco), panel)

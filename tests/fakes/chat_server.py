@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class Delay:
     then: Action | None = None
 
 
-Action = Union[Reply, Status, Raw, Truncated, Drop, Delay]
+Action = Reply | Status | Raw | Truncated | Drop | Delay
 
 
 def rate_limited(retry_after: float | str = 1, code: int = 429) -> Status:
@@ -133,9 +133,17 @@ Handler = Callable[[Call], Action]
 class ChatServer:
     """The loopback server. See the module docstring."""
 
-    def __init__(self, handler: Handler | None = None, *, script: list[Action] | None = None,
-                 latency: float = 0.0, model: str = "fake-model", reject_json_schema: bool = False,
-                 reject_json_object: bool = False, reject_max_tokens: bool = False) -> None:
+    def __init__(
+        self,
+        handler: Handler | None = None,
+        *,
+        script: list[Action] | None = None,
+        latency: float = 0.0,
+        model: str = "fake-model",
+        reject_json_schema: bool = False,
+        reject_json_object: bool = False,
+        reject_max_tokens: bool = False,
+    ) -> None:
         self.handler = handler
         self.script = list(script or [])
         self.latency = latency
@@ -176,8 +184,12 @@ class ChatServer:
             allow_reuse_address = True
 
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-chat-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-chat-server",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -229,8 +241,15 @@ class ChatServer:
         with self._lock:
             seen = self._seen.get(digest, 0)
             self._seen[digest] = seen + 1
-            call = Call(len(self.calls), h.path, method, {k.lower(): v for k, v in h.headers.items()},
-                        body, seen, time.monotonic())
+            call = Call(
+                len(self.calls),
+                h.path,
+                method,
+                {k.lower(): v for k, v in h.headers.items()},
+                body,
+                seen,
+                time.monotonic(),
+            )
             self.calls.append(call)
         return call
 
@@ -241,8 +260,11 @@ class ChatServer:
         if self.reject_json_object and fmt in ("json_schema", "json_object"):
             return Status(400, f"response_format type {fmt} is not supported by this server")
         if self.reject_max_tokens and "max_tokens" in call.body:
-            return Status(400, "Unsupported parameter: 'max_tokens' is not supported with this model. "
-                               "Use 'max_completion_tokens' instead.")
+            return Status(
+                400,
+                "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                "Use 'max_completion_tokens' instead.",
+            )
         with self._lock:
             scripted = self.script.pop(0) if self.script else None
         if scripted is not None:
@@ -257,11 +279,22 @@ class ChatServer:
             time.sleep(self.latency)
         if method == "GET":
             if call.path.rstrip("/").endswith("/_fake/stats"):
-                _send(h, 200, json.dumps({"calls": len(self.calls),
-                                          "chat_calls": len(self.chat_calls())}).encode())
+                _send(
+                    h,
+                    200,
+                    json.dumps({"calls": len(self.calls), "chat_calls": len(self.chat_calls())}).encode(),
+                )
             elif call.path.rstrip("/").endswith("/models"):
-                _send(h, 200, json.dumps({"object": "list", "data": [
-                    {"id": self.model, "object": "model", "owned_by": "fake"}]}).encode())
+                _send(
+                    h,
+                    200,
+                    json.dumps(
+                        {
+                            "object": "list",
+                            "data": [{"id": self.model, "object": "model", "owned_by": "fake"}],
+                        }
+                    ).encode(),
+                )
             else:
                 _send(h, 404, _error_body("not found", 404))
             return
@@ -314,20 +347,38 @@ class ChatServer:
             entries = r.logprobs
             if entries is None:
                 entries = [(t, -0.1, [(t, -0.1), ("<alt>", -2.5)][:k]) for t in (text or "").split()]
-            lp = {"content": [{"token": t, "logprob": v, "bytes": list(t.encode()),
-                               "top_logprobs": [{"token": a, "logprob": av, "bytes": list(a.encode())}
-                                                for a, av in alts]}
-                              for t, v, alts in entries]}
+            lp = {
+                "content": [
+                    {
+                        "token": t,
+                        "logprob": v,
+                        "bytes": list(t.encode()),
+                        "top_logprobs": [
+                            {"token": a, "logprob": av, "bytes": list(a.encode())} for a, av in alts
+                        ],
+                    }
+                    for t, v, alts in entries
+                ]
+            }
         words_in = sum(len(_text_of(m).split()) for m in call.body.get("messages") or [])
-        usage = r.usage or {"prompt_tokens": words_in, "completion_tokens": len((text or "").split()),
-                            "total_tokens": words_in + len((text or "").split())}
+        usage = r.usage or {
+            "prompt_tokens": words_in,
+            "completion_tokens": len((text or "").split()),
+            "total_tokens": words_in + len((text or "").split()),
+        }
         body = {
             "id": f"chatcmpl-fake-{call.index}",
             "object": "chat.completion",
             "created": 1_700_000_000,
             "model": r.model or self.model,
-            "choices": [{"index": 0, "finish_reason": r.finish_reason, "logprobs": lp,
-                         "message": {"role": "assistant", "content": text, "refusal": r.refusal}}],
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": r.finish_reason,
+                    "logprobs": lp,
+                    "message": {"role": "assistant", "content": text, "refusal": r.refusal},
+                }
+            ],
             "usage": usage,
         }
         return json.dumps(body).encode()
@@ -406,8 +457,14 @@ def _error_body(message: str, code: int) -> bytes:
     return json.dumps({"error": {"message": message, "type": kind, "code": code}}).encode()
 
 
-def _send(h: BaseHTTPRequestHandler, code: int, body: bytes, *, content_type: str = "application/json",
-          headers: dict[str, str] | None = None) -> None:
+def _send(
+    h: BaseHTTPRequestHandler,
+    code: int,
+    body: bytes,
+    *,
+    content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+) -> None:
     try:
         h.send_response(code)
         h.send_header("Content-Type", content_type)

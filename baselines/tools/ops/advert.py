@@ -13,19 +13,22 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ._core import (
+from ._color import (
     clip01,
-    color_param,
-    enum_param,
     hex_to_rgb,
     hsv_to_rgb,
-    int_param,
     lerp,
     luma,
-    make_op,
     match_luma,
-    number_param,
     rgb_to_hsv,
+)
+from ._core import (
+    bool_param,
+    color_param,
+    enum_param,
+    int_param,
+    make_op,
+    number_param,
     string_param,
 )
 from .masks import DIRECTIONS, gradient_mask
@@ -50,7 +53,9 @@ def _rgba(hex_color: str, alpha: float) -> tuple[int, int, int, int]:
     return r, g, b, int(round(255 * alpha))
 
 
-def _fit_font(draw: ImageDraw.ImageDraw, text: str, size_px: int, max_w: float) -> tuple[ImageFont.FreeTypeFont, tuple]:
+def _fit_font(
+    draw: ImageDraw.ImageDraw, text: str, size_px: int, max_w: float
+) -> tuple[ImageFont.FreeTypeFont, tuple]:
     """The largest built-in font size <= ``size_px`` whose text box is at most ``max_w`` wide."""
     size = max(6, size_px)
     while True:
@@ -133,7 +138,7 @@ def add_text(
         "color": color_param("#E53935", "mode=target: the colour to recolour toward"),
         "hue_shift": number_param(0.0, -180.0, 180.0, "mode=shift: hue rotation in degrees"),
         "strength": number_param(1.0, 0.0, 1.0, "Mix between the original (0) and the recolour (1)"),
-        "preserve_luminance": {"type": "boolean", "default": True, "description": "Keep each pixel's luma"},
+        "preserve_luminance": bool_param(True, "Keep each pixel's luma"),
     },
     category="advert",
 )
@@ -177,7 +182,9 @@ def _pattern_map(h: int, w: int, pattern: str, scale: float, angle: float = 45.0
     "gradient, or a pattern (stripes, dots, checker); keep_shading carries some of the original's "
     "light and shadow into the fill.",
     {
-        "fill": enum_param(("solid", "linear_gradient", "radial_gradient", "pattern"), "solid", "Kind of fill"),
+        "fill": enum_param(
+            ("solid", "linear_gradient", "radial_gradient", "pattern"), "solid", "Kind of fill"
+        ),
         "color": color_param("#FFFFFF", "Main colour"),
         "color2": color_param("#D0D0D0", "Second colour (gradient end, pattern)"),
         "direction": enum_param(DIRECTIONS[:4], "top_to_bottom", "linear_gradient: from color to color2"),
@@ -275,7 +282,9 @@ def add_badge(
         draw.polygon(_star(c, c, c - inset, 0.82 * (c - inset), 16), fill=fill, outline=line, width=lw)
         text_w = 0.66 * big
     else:
-        draw.rounded_rectangle((inset, inset, big - inset, tile_h - inset), radius=tile_h // 4, fill=fill, outline=line, width=lw)
+        draw.rounded_rectangle(
+            (inset, inset, big - inset, tile_h - inset), radius=tile_h // 4, fill=fill, outline=line, width=lw
+        )
         text_w = 0.84 * big
     font, box = _fit_font(draw, text, int(0.32 * tile_h if shape == "rounded_rect" else 0.26 * big), text_w)
     cy = tile_h / 2 + (0.04 * big if shape == "star" else 0)
@@ -310,10 +319,14 @@ def _snowflake(draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float, fill: 
             bx, by = cx + frac * r * math.cos(a), cy + frac * r * math.sin(a)
             for side in (-1, 1):
                 b = a + side * math.pi / 4
-                draw.line((bx, by, bx + 0.3 * r * math.cos(b), by + 0.3 * r * math.sin(b)), fill=fill, width=width)
+                draw.line(
+                    (bx, by, bx + 0.3 * r * math.cos(b), by + 0.3 * r * math.sin(b)), fill=fill, width=width
+                )
 
 
-def _leaf(draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float, angle: float, fill: tuple, vein: tuple) -> None:
+def _leaf(
+    draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float, angle: float, fill: tuple, vein: tuple
+) -> None:
     ts = np.linspace(0.0, math.pi, 12)
     half = [(r * math.cos(t), 0.38 * r * math.sin(t)) for t in ts]
     outline = half + [(px, -py) for px, py in reversed(half)]
@@ -324,7 +337,13 @@ def _leaf(draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float, angle: floa
 
 
 _LEAF_COLORS = ("#C0392B", "#E67E22", "#F1C40F", "#A04000", "#D35400")
-_PATTERN_COLORS = {"border": "#FFFFFF", "stripes": "#FFFFFF", "dots": "#FFFFFF", "snowflakes": "#FFFFFF", "leaves": None}
+_PATTERN_COLORS = {
+    "border": "#FFFFFF",
+    "stripes": "#FFFFFF",
+    "dots": "#FFFFFF",
+    "snowflakes": "#FFFFFF",
+    "leaves": None,
+}
 
 
 @make_op(
@@ -332,7 +351,9 @@ _PATTERN_COLORS = {"border": "#FFFFFF", "stripes": "#FFFFFF", "dots": "#FFFFFF",
     "Overlay a decorative pattern or frame: border (a frame along the image edges), stripes, "
     "dots, snowflakes or leaves (scattered by seed; leaves default to autumn colours).",
     {
-        "pattern": enum_param(("border", "stripes", "dots", "snowflakes", "leaves"), "border", "What to draw"),
+        "pattern": enum_param(
+            ("border", "stripes", "dots", "snowflakes", "leaves"), "border", "What to draw"
+        ),
         "color": color_param(None, "Colour; null uses the pattern's default (white; autumn mix for leaves)"),
         "opacity": number_param(0.85, 0.0, 1.0, "Opacity of the overlay"),
         "scale": number_param(0.08, 0.02, 0.5, "Spacing or motif size as a fraction of the short side"),
@@ -343,7 +364,15 @@ _PATTERN_COLORS = {"border": "#FFFFFF", "stripes": "#FFFFFF", "dots": "#FFFFFF",
     category="advert",
 )
 def add_pattern_or_border(
-    img: np.ndarray, *, pattern: str, color: str | None, opacity: float, scale: float, width: float, angle: float, seed: int
+    img: np.ndarray,
+    *,
+    pattern: str,
+    color: str | None,
+    opacity: float,
+    scale: float,
+    width: float,
+    angle: float,
+    seed: int,
 ) -> np.ndarray:
     h, w = img.shape[:2]
     short = min(h, w)
@@ -365,7 +394,7 @@ def add_pattern_or_border(
         cx, cy = rng.uniform(0, w * _SS), rng.uniform(0, h * _SS)
         r = motif * rng.uniform(0.3, 0.5)
         if pattern == "snowflakes":
-            _snowflake(draw, cx, cy, r, _rgba(hex_color, opacity), max(1, int(r / 7)))
+            _snowflake(draw, cx, cy, r, _rgba(hex_color, opacity), max(_SS, int(r / 6)))
         else:
             leaf = hex_color or _LEAF_COLORS[int(rng.integers(len(_LEAF_COLORS)))]
             _leaf(draw, cx, cy, r, rng.uniform(0, math.pi), _rgba(leaf, opacity), _rgba("#5D2E0C", opacity))

@@ -14,21 +14,23 @@ import numpy as np
 from scipy import ndimage, signal
 from skimage.draw import line_aa
 
-from ._core import (
+from ._color import (
     blur,
     clip01,
-    color_param,
-    enum_param,
     hex_to_rgb,
-    int_param,
     lerp,
-    make_op,
-    number_param,
     scale_of,
     screen,
     set_contrast,
     set_saturation,
     smooth_noise,
+)
+from ._core import (
+    color_param,
+    enum_param,
+    int_param,
+    make_op,
+    number_param,
 )
 
 __all__ = [
@@ -60,7 +62,9 @@ def _impulses(h: int, w: int, rng: np.random.Generator, count: int, y_power: flo
     return field_
 
 
-def rain_layer(h: int, w: int, rng: np.random.Generator, density: float, angle_deg: float = 15.0) -> np.ndarray:
+def rain_layer(
+    h: int, w: int, rng: np.random.Generator, density: float, angle_deg: float = 15.0
+) -> np.ndarray:
     """Rain streaks as an ``HxW`` alpha in [0, 1]: impulses smeared along a slanted line."""
     s = scale_of(h, w)
     length = max(5, int(round(28 * s)))
@@ -102,7 +106,9 @@ def ember_layer(h: int, w: int, rng: np.random.Generator, density: float) -> np.
     return clip01(core + halo)
 
 
-def ray_layer(h: int, w: int, rng: np.random.Generator, source_x: float, source_y: float = -0.1) -> np.ndarray:
+def ray_layer(
+    h: int, w: int, rng: np.random.Generator, source_x: float, source_y: float = -0.1
+) -> np.ndarray:
     """Crepuscular light rays fanning out from a source point (relative coords), ``HxW`` in [0, 1]."""
     sx, sy = source_x * w, source_y * h
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -148,7 +154,14 @@ _DEFAULT_COLORS = {
     dimension="atmospheric_effects",
 )
 def atmospheric_effects(
-    img: np.ndarray, *, effect: str, intensity: float, color: str | None, source_x: float, angle: float, seed: int
+    img: np.ndarray,
+    *,
+    effect: str,
+    intensity: float,
+    color: str | None,
+    source_x: float,
+    angle: float,
+    seed: int,
 ) -> np.ndarray:
     rng = np.random.default_rng(seed)
     h, w = img.shape[:2]

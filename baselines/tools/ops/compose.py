@@ -16,17 +16,19 @@ from typing import Any
 import numpy as np
 
 from . import advert, atmosphere, environment, lighting, medium, scene
+from ._color import (
+    lerp,
+    multiply,
+    overlay,
+    screen,
+    soft_light,
+)
 from ._core import (
     OpError,
     OpSpec,
     enum_param,
-    lerp,
     make_op,
-    multiply,
     number_param,
-    overlay,
-    screen,
-    soft_light,
 )
 from .masks import CURVES, DIRECTIONS, gradient_mask
 
@@ -104,7 +106,9 @@ def graduated_effect(
         "params_b": _object_param("Parameters of op_b"),
         "weight": number_param(0.5, 0.0, 1.0, "Opacity of the top layer"),
         "blend_mode": enum_param(tuple(_BLEND_MODES), "normal", "How the top layer combines"),
-        "order": enum_param(("parallel", "sequential"), "parallel", "Is op_b applied to the original or to A"),
+        "order": enum_param(
+            ("parallel", "sequential"), "parallel", "Is op_b applied to the original or to A"
+        ),
     },
     category="compositional",
 )

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import (
+from ._color import (
     apply_gains,
     blur,
     clip01,
-    enum_param,
     ground_weight,
     hsv_to_rgb,
-    int_param,
     lerp,
     luma,
-    make_op,
-    number_param,
     rgb_to_hsv,
     scale_of,
     set_contrast,
@@ -29,6 +25,12 @@ from ._core import (
     smooth_noise,
     smoothstep,
     tint,
+)
+from ._core import (
+    enum_param,
+    int_param,
+    make_op,
+    number_param,
 )
 from .atmosphere import fog_veil, rain_layer, snow_layer
 
@@ -42,7 +44,9 @@ def vegetation_weight(img: np.ndarray) -> np.ndarray:
     hsv = rgb_to_hsv(img)
     hue = hsv[..., 0] * 360.0
     band = smoothstep(50.0, 70.0, hue) * (1.0 - smoothstep(160.0, 180.0, hue))
-    return (band * smoothstep(0.12, 0.3, hsv[..., 1]) * smoothstep(0.06, 0.18, hsv[..., 2])).astype(np.float32)
+    return (band * smoothstep(0.12, 0.3, hsv[..., 1]) * smoothstep(0.06, 0.18, hsv[..., 2])).astype(
+        np.float32
+    )
 
 
 def snow_cover(img: np.ndarray, amount: float, horizon: float = 0.45) -> np.ndarray:
@@ -108,7 +112,9 @@ def season(img: np.ndarray, *, target: str, intensity: float, snow: float, horiz
 _WEATHERS = ("clear", "cloudy", "rainy", "snowy", "foggy", "stormy")
 
 
-def _clouds(img: np.ndarray, rng: np.random.Generator, rgb: tuple, cover: float, horizon: float) -> np.ndarray:
+def _clouds(
+    img: np.ndarray, rng: np.random.Generator, rgb: tuple, cover: float, horizon: float
+) -> np.ndarray:
     h, w = img.shape[:2]
     noise = 0.65 * smooth_noise(h, w, rng, max(h, w) / 3.0) + 0.35 * smooth_noise(h, w, rng, max(h, w) / 9.0)
     alpha = sky_weight(h, w, horizon) * smoothstep(0.55 - 0.45 * cover, 0.95 - 0.3 * cover, noise) * 0.9

@@ -10,28 +10,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._core import (
+from ._color import (
     apply_gains,
     blur,
     clip01,
-    color_param,
-    enum_param,
     gray3,
+    ground_weight,
     hex_to_rgb,
     lerp,
     lift_gamma_gain,
-    make_op,
-    number_param,
     rgb_to_hsv,
     s_curve,
     screen,
     set_contrast,
     set_saturation,
     sky_weight,
-    ground_weight,
     split_tone,
     tint,
-    vignette as vignette_map,
+)
+from ._color import vignette as vignette_map
+from ._core import (
+    color_param,
+    enum_param,
+    make_op,
+    number_param,
 )
 
 __all__ = ["time_of_day", "mood_lighting", "color_grading", "brightness_contrast", "saturation", "SPEC"]
@@ -51,9 +53,13 @@ class _TimeLook:
 
 _TIMES: dict[str, _TimeLook] = {
     "dawn": _TimeLook(0.82, (1.04, 0.94, 1.02), 0.9, 0.95, (0.98, 0.62, 0.68), 0.65, (0.72, 0.68, 0.9), 0.2),
-    "morning": _TimeLook(1.04, (1.05, 1.01, 0.93), 1.05, 1.0, (0.62, 0.78, 0.98), 0.4, (1.0, 0.9, 0.75), 0.12),
+    "morning": _TimeLook(
+        1.04, (1.05, 1.01, 0.93), 1.05, 1.0, (0.62, 0.78, 0.98), 0.4, (1.0, 0.9, 0.75), 0.12
+    ),
     "noon": _TimeLook(1.1, (1.0, 1.0, 1.02), 1.1, 1.12, (0.45, 0.68, 1.0), 0.45, (1.0, 1.0, 1.0), 0.0),
-    "golden_hour": _TimeLook(0.98, (1.18, 1.0, 0.72), 1.15, 1.05, (1.0, 0.62, 0.25), 0.7, (1.0, 0.7, 0.4), 0.3),
+    "golden_hour": _TimeLook(
+        0.98, (1.18, 1.0, 0.72), 1.15, 1.05, (1.0, 0.62, 0.25), 0.7, (1.0, 0.7, 0.4), 0.3
+    ),
     "dusk": _TimeLook(0.6, (0.98, 0.82, 1.08), 0.85, 1.0, (0.55, 0.33, 0.7), 0.7, (0.35, 0.35, 0.6), 0.3),
     "night": _TimeLook(0.32, (0.75, 0.88, 1.25), 0.55, 1.1, (0.08, 0.12, 0.3), 0.8, (0.2, 0.25, 0.45), 0.35),
 }
@@ -73,7 +79,9 @@ _TIMES: dict[str, _TimeLook] = {
     category="dimension",
     dimension="time_of_day",
 )
-def time_of_day(img: np.ndarray, *, target: str, intensity: float, sky_color: str | None, horizon: float) -> np.ndarray:
+def time_of_day(
+    img: np.ndarray, *, target: str, intensity: float, sky_color: str | None, horizon: float
+) -> np.ndarray:
     look = _TIMES[target]
     h, w = img.shape[:2]
     out = apply_gains(img * look.exposure, look.gains)
@@ -214,7 +222,6 @@ def brightness_contrast(img: np.ndarray, *, brightness: float, contrast: float) 
 )
 def saturation(img: np.ndarray, *, factor: float) -> np.ndarray:
     return set_saturation(img, factor)
-
 
 
 #: The ops of this module, in catalogue order.

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import OpError, blur, check_mask
+from ._color import blur
+from ._core import OpError, check_mask
 
 __all__ = [
     "DIRECTIONS",

@@ -13,21 +13,23 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from ._core import (
+from ._color import (
     blur,
     clip01,
     edge_magnitude,
-    enum_param,
-    int_param,
     lerp,
     luma,
-    make_op,
-    number_param,
     scale_of,
     set_contrast,
     set_saturation,
     smooth_noise,
     smoothstep,
+)
+from ._core import (
+    enum_param,
+    int_param,
+    make_op,
+    number_param,
 )
 
 __all__ = ["artistic_medium", "kuwahara", "SPEC"]
@@ -151,7 +153,9 @@ _MEDIA = ("pencil_sketch", "oil_paint", "watercolor", "pixel_art", "comic")
         "medium": enum_param(_MEDIA, "oil_paint", "The artistic medium"),
         "intensity": number_param(1.0, 0.0, 1.0, "Mix between the original (0) and the full rendering (1)"),
         "detail": number_param(0.5, 0.0, 1.0, "How much fine detail survives (1 = most)"),
-        "pixel_size": int_param(0, 0, 256, "pixel_art: block size in pixels (0 = about 1/48 of the short side)"),
+        "pixel_size": int_param(
+            0, 0, 256, "pixel_art: block size in pixels (0 = about 1/48 of the short side)"
+        ),
         "colors": int_param(16, 2, 256, "pixel_art and comic: palette size"),
         "seed": int_param(0, 0, 2**31 - 1, "Seed for paper and brush textures"),
     },

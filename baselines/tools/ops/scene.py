@@ -11,21 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
-from ._core import (
+from ._color import (
     apply_gains,
     blur,
     clip01,
     edge_magnitude,
-    enum_param,
     gray3,
     horizon_bands,
-    int_param,
     lerp,
     lift_gamma_gain,
     luma,
-    make_op,
-    number_param,
     scale_of,
     screen,
     set_contrast,
@@ -36,6 +33,13 @@ from ._core import (
     tint,
     vignette,
 )
+from ._core import (
+    enum_param,
+    int_param,
+    make_op,
+    number_param,
+)
+from .environment import snow_cover
 
 __all__ = ["location_setting", "architecture_style", "time_period", "SPEC"]
 
@@ -72,7 +76,7 @@ def _backdrop(h: int, w: int, target: str, horizon: float, rng: np.random.Genera
     if target == "desert":
         phase = rng.uniform(0, 2 * np.pi, 2)
         line = horizon + 0.04 * np.sin(xs * 7.0 + phase[0]) + 0.02 * np.sin(xs * 17.0 + phase[1])
-        shade = 0.85 + 0.15 * np.sin((ys[:, None] * 40.0 + xs[None, :] * 12.0))[..., None]
+        shade = 0.85 + 0.15 * np.sin(ys[:, None] * 40.0 + xs[None, :] * 12.0)[..., None]
         ground = ground * shade
     elif target == "beach":
         sea = np.array([0.2, 0.6, 0.72], dtype=np.float32)
@@ -95,8 +99,14 @@ def _backdrop(h: int, w: int, target: str, horizon: float, rng: np.random.Genera
         tops = rng.uniform(horizon - 0.4, horizon - 0.08, len(edges) + 1)
         col_top = tops[np.searchsorted(edges, np.arange(w), side="right")]
         in_bld = (ys[:, None] >= col_top[None, :]) & (ys[:, None] < horizon)
-        windows = ((np.arange(h)[:, None] // max(2, h // 60)) % 3 == 0) & ((np.arange(w)[None, :] // max(2, w // 80)) % 3 == 0)
-        bld = np.where(windows[..., None], np.array([0.9, 0.85, 0.6], np.float32), np.array([0.36, 0.38, 0.43], np.float32))
+        windows = ((np.arange(h)[:, None] // max(2, h // 60)) % 3 == 0) & (
+            (np.arange(w)[None, :] // max(2, w // 80)) % 3 == 0
+        )
+        bld = np.where(
+            windows[..., None],
+            np.array([0.9, 0.85, 0.6], np.float32),
+            np.array([0.36, 0.38, 0.43], np.float32),
+        )
         img = np.where(in_bld[..., None], bld, img)
     elif target == "forest":
         canopy = horizon - 0.25 * smooth_noise(1, w, rng, max(3.0, w / 30.0))[0]
@@ -124,7 +134,9 @@ def _backdrop(h: int, w: int, target: str, horizon: float, rng: np.random.Genera
     category="dimension",
     dimension="location",
 )
-def location_setting(img: np.ndarray, *, target: str, mode: str, intensity: float, horizon: float, seed: int) -> np.ndarray:
+def location_setting(
+    img: np.ndarray, *, target: str, mode: str, intensity: float, horizon: float, seed: int
+) -> np.ndarray:
     place = _PLACES[target]
     h, w = img.shape[:2]
     if mode == "backdrop":
@@ -137,7 +149,7 @@ def location_setting(img: np.ndarray, *, target: str, mode: str, intensity: floa
     out = tint(out, place.sky, sky * 0.7)
     out = tint(out, place.ground, ground * 0.75)
     if target == "snowy_mountains":
-        out = lerp(out, np.full(3, 0.96, np.float32), (ground * 0.45 * smoothstep(0.15, 0.6, luma(out)))[..., None])
+        out = snow_cover(out, 0.6, horizon)
     return lerp(img, out, intensity)
 
 
@@ -173,7 +185,8 @@ def architecture_style(img: np.ndarray, *, style: str, intensity: float, seed: i
     y = luma(img)
     edges = np.clip(edge_magnitude(blur(y, 0.8 * s)) * 3.0, 0.0, 1.0)
     if style == "gothic":
-        gx = np.abs(np.gradient(blur(y, 0.8 * s), axis=1)) * 6.0
+        # Horizontal luma gradient (Sobel / 8 = central difference): vertical lines get inked.
+        gx = np.abs(ndimage.sobel(blur(y, 0.8 * s), axis=1, mode="reflect")) / 8.0 * 6.0
         out = set_contrast(set_saturation(lift_gamma_gain(img, gamma=1.3), 0.6), 1.2)
         out = apply_gains(out, (0.92, 0.95, 1.05)) * (1.0 - 0.5 * np.clip(gx, 0, 1))[..., None]
         out = out * vignette(h, w, 0.35)[..., None]
@@ -191,7 +204,9 @@ def architecture_style(img: np.ndarray, *, style: str, intensity: float, seed: i
         glow = blur(edges, 2.0 * s + 0.5)
         out = screen(base, np.clip(glow * 1.5, 0, 1)[..., None] * np.array([0.1, 0.9, 1.0], np.float32))
     elif style == "classical":
-        marble = lerp(img, np.array([0.95, 0.92, 0.86], np.float32), (0.35 * smoothstep(0.2, 0.9, y))[..., None])
+        marble = lerp(
+            img, np.array([0.95, 0.92, 0.86], np.float32), (0.35 * smoothstep(0.2, 0.9, y))[..., None]
+        )
         out = set_saturation(set_contrast(marble, 0.9), 0.7) * (1.0 - 0.2 * edges)[..., None]
     else:
         raise KeyError(style)
