@@ -70,6 +70,15 @@ def encode_png(image: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temporary file and rename, so a killed process never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,6 +86,8 @@ def atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        # mkstemp makes 0600 files; stores and caches are shared, so use the usual umask mode.
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         try:

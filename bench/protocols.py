@@ -106,6 +106,7 @@ class JudgeItem:
     trajectory: Trajectory
     load_image: Any = None  # callable(image id) -> PIL image, for intermediate images and masks
     other: JudgeItem | None = None  # the competitor, for pairwise judges
+    put_raw: Any = None  # callable(text) -> raw id: where a model judge keeps its raw replies
 
 
 @runtime_checkable

@@ -26,7 +26,7 @@ from bench.ids import content_hash, derive_seed
 from bench.images import ImageStore
 from bench.model import Judgement, Sample, Suite, Trajectory
 from bench.progress import progress
-from bench.protocols import JudgeItem
+from bench.judging import ItemMaker, JudgeTask, batches_of, judge_batch_size, judge_tasks, pending_tasks
 from bench.spec import ComponentSpec
 from bench.store import RunStore
 
@@ -249,6 +249,21 @@ def record_components(store: RunStore, *, suites: Iterable[Suite] = (), systems:
     return meta
 
 
+# Files that travel beside an image and carry what its generator knows (bench.scene writes
+# ``<stem>.scene.json``). They are copied with the image into the run's content-addressed store.
+SIDECAR_SUFFIXES: tuple[str, ...] = (".scene.json",)
+
+
+def copy_sidecars(image_path: str, images: ImageStore, image_id_: str) -> None:
+    from pathlib import Path
+
+    p = Path(image_path)
+    for suffix in SIDECAR_SUFFIXES:
+        side = p.with_name(p.stem + suffix)
+        if side.exists():
+            images.put_sidecar(image_id_, suffix, side.read_bytes())
+
+
 def run_edits(store: RunStore, suites: Sequence[Suite], systems: Sequence[Built], opts: RunOptions,
               summary: RunSummary) -> None:
     have_samples = set(store.samples())
@@ -257,6 +272,7 @@ def run_edits(store: RunStore, suites: Sequence[Suite], systems: Sequence[Built]
     for suite in suites:
         for sample in opts.selection.apply(suite):
             src = store.images.put(suite.image(sample))
+            copy_sidecars(suite.image_path(sample), store.images, src)
             if (suite.ref, sample.id) not in have_samples:
                 stored = sample.replace(image=sample.image.replace(id=src, path=None))
                 store.append("samples", {"suite": suite.ref, "sample": stored.to_dict()})
@@ -288,75 +304,26 @@ def run_edits(store: RunStore, suites: Sequence[Suite], systems: Sequence[Built]
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _error_judgement(t: Trajectory, judge_id: str, status: str, error: str) -> Judgement:
-    return Judgement(suite=t.suite, sample_id=t.sample_id, system_id=t.system_id, judge_id=judge_id,
-                     status=status, error=error)  # type: ignore[arg-type]
-
-
 def run_judges(store: RunStore, judges: Sequence[Built], opts: RunOptions, summary: RunSummary,
                suites: Sequence[str] | None = None) -> None:
-    """Judge every trajectory of the selection that lacks a judgement from each judge."""
+    """Judge every trajectory (pair, set) of the selection that lacks a judgement from each judge."""
     samples = store.samples()
     trajs = store.trajectories()
     done = store.judgements()
+    maker = ItemMaker(store, samples)
     for b in judges:
-        scope = getattr(b.obj, "scope", "sample")
-        if scope != "sample":
-            raise UsageError(f"judge {b.display!r} has scope {scope!r}; this runner judges sample-scope judges only")
-        pending: list[Trajectory] = []
-        for key, t in sorted(trajs.items()):
-            if suites is not None and t.suite not in suites:
-                continue
-            if (t.suite, t.sample_id) not in samples:
-                continue
-            prev = done.get((t.suite, t.sample_id, t.system_id, "", b.id))
-            # A judgement stands unless it was an error being retried, or it was "unscored" because
-            # the trajectory had failed and a retried trajectory now has a result.
-            stale = (opts.retry_failed and prev is not None and prev.status == "error") or (
-                prev is not None and prev.status == "unscored" and t.status == "ok" and prev.error is not None
-                and prev.error.startswith("no result to judge"))
-            if prev is not None and not stale:
-                continue
-            pending.append(t)
-        batch_size = int(getattr(b.obj, "batch_size", 16) or 16)
-        batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
+        tasks = pending_tasks(b, trajs, samples, done, retry_failed=opts.retry_failed, suites=suites)
+        batches = batches_of(tasks, judge_batch_size(b))
 
-        def judge_batch(batch: list[Trajectory], b: Built = b) -> list[Judgement]:
-            out: list[Judgement | None] = [None] * len(batch)
-            items, where = [], []
-            for i, t in enumerate(batch):
-                if t.status != "ok" or not t.final:
-                    out[i] = _error_judgement(t, b.id, "unscored", f"no result to judge: trajectory {t.status}"
-                                              + (f" ({t.error})" if t.error else ""))
-                    continue
-                sample = samples[(t.suite, t.sample_id)]
-                items.append(JudgeItem(suite=t.suite, sample=sample, source=store.images.get(sample.image.id),
-                                       final=store.images.get(t.final), trajectory=t, load_image=store.images.get))
-                where.append(i)
-            if items:
-                t0 = time.perf_counter()
-                try:
-                    results = list(b.obj.judge(items))
-                    if len(results) != len(items):
-                        raise RuntimeError(f"returned {len(results)} judgements for {len(items)} items")
-                except Exception as err:
-                    log.debug("judge failed: %s", traceback.format_exc())
-                    results = [_error_judgement(it.trajectory, b.id, "error", f"{type(err).__name__}: {err}") for it in items]
-                per_item = (time.perf_counter() - t0) / len(items)
-                for i, it, j in zip(where, items, results):
-                    tele = j.telemetry if j.telemetry.seconds else j.telemetry.replace(seconds=per_item)
-                    out[i] = j.replace(suite=it.suite, sample_id=it.sample.id, system_id=it.trajectory.system_id,
-                                       judge_id=b.id, telemetry=tele)
-            return [j for j in out if j is not None]
-
-        def on_done(batch: list[Trajectory], results: list[Judgement]) -> None:
+        def on_done(batch: list[JudgeTask], results: list[Judgement]) -> None:
             for j in results:
                 store.append("judgements", j)
                 summary.new_judgements += 1
 
         pool = _make_pool("thread", min(opts.workers, max(1, len(batches))))
         try:
-            _run_pool(judge_batch, batches, pool, on_done, f"judge {b.spec.name}", opts.show_progress)
+            _run_pool(lambda batch, b=b: judge_tasks(b, batch, maker), batches, pool, on_done,
+                      f"judge {b.spec.name}", opts.show_progress)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)

@@ -92,18 +92,17 @@ def _result_cell(
     suite_ref: str,
     system: SystemView,
     pairs: list[ScorePair],
+    judge_ids: list[str],
 ) -> ResultCell:
     t: Trajectory | None = res.trajectories.get((suite_ref, sample.id, system.id))
     if t is None:
         return ResultCell(system=system, status="missing", image=None, error="no trajectory for this sample")
-    judgements = {
-        jid: res.judgements.get((suite_ref, sample.id, system.id, "", jid)) for jid in {p[0] for p in pairs}
-    }
+    judgements = {jid: res.judgements.get((suite_ref, sample.id, system.id, "", jid)) for jid in judge_ids}
     scores = tuple(_score_line(res, names, judgements[jid], jid, s) for jid, s in pairs)
     criteria = {c.id: c.text for c in sample.checklist}
     verdicts: list[VerdictChip] = []
     rationales: list[RationaleView] = []
-    for jid in sorted(judgements, key=lambda i: names.judge_order.get(i, len(names.judge_order))):
+    for jid in judge_ids:
         j = judgements[jid]
         if j is None:
             continue
@@ -154,6 +153,14 @@ def build_grids(
             for s in sorted(system_ids, key=lambda s: (names.order.get(s, len(names.order)), s))
         )
         pairs = score_pairs(res, names, ref)
+        judge_ids = sorted(
+            {
+                j.judge_id
+                for j in res.judgements.values()
+                if j.suite == ref and j.scope == "sample" and not j.versus
+            },
+            key=lambda i: (names.judge_order.get(i, len(names.judge_order)), i),
+        )
         rows = []
         for sample in samples:
             rows.append(
@@ -165,7 +172,9 @@ def build_grids(
                     checklist=tuple(sample.checklist),
                     tags=tuple(sorted((str(k), str(v)) for k, v in sample.tags.items())),
                     source=exporter.view(sample.image.id),
-                    results=tuple(_result_cell(res, names, exporter, sample, ref, s, pairs) for s in systems),
+                    results=tuple(
+                        _result_cell(res, names, exporter, sample, ref, s, pairs, judge_ids) for s in systems
+                    ),
                 )
             )
         grids.append(SuiteGrid(suite=suite, systems=systems, rows=tuple(rows)))

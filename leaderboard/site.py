@@ -8,10 +8,12 @@ system, judge); for the same key, the run given later wins.
 Output::
 
     out/index.html              self-contained page (inline CSS and JS), works from file://
+    out/samples-<suite>-<n>.html  the comparison grid in pages, only when the runs are large
     out/img/<id>.png            full-size copy of every image shown
     out/img/<id>.thumb.jpg      256-px thumbnail, lazy-loaded by the page
 
-Rebuilding into the same folder rewrites ``index.html`` and adds only images that are new.
+Rebuilding into the same folder rewrites the pages (removing grid pages it no longer needs) and
+adds only images that are new.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from bench.results import Results, load_results
 from leaderboard.assets import ImageExporter
 from leaderboard.grid import build_grids
 from leaderboard.header import Names, build_header, suite_views
-from leaderboard.render import render_page
+from leaderboard.render import PAGE_PREFIX, render_site
 from leaderboard.table import build_tables
 from leaderboard.views import Page
 
@@ -57,12 +59,16 @@ def build_site(
     res = load_results([Path(d) for d in run_dirs])
     try:
         page = assemble(res, out, title=title)
-        html = render_page(page)
+        files = render_site(page)
     finally:
         for store in res.stores:
             store.close()
+    for stale in out.glob(f"{PAGE_PREFIX}*.html"):
+        if stale.name not in files:
+            stale.unlink()
+    for name, html in files.items():
+        atomic_write(out / name, html.encode("utf-8"))
     index = out / "index.html"
-    atomic_write(index, html.encode("utf-8"))
     log.info(
         "leaderboard written to %s (%d suites, %d systems)", index, len(page.tables), page.header.n_systems
     )

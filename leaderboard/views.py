@@ -192,6 +192,23 @@ class SuiteGrid:
 
 
 @dataclass(frozen=True)
+class PageLink:
+    """One page of a large suite's grid: ``samples-<suite anchor>-<n>.html``, rows ``first..last``."""
+
+    filename: str
+    label: str
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class PagedGrid:
+    suite: SuiteView
+    n_rows: int
+    links: tuple[PageLink, ...]
+
+
+@dataclass(frozen=True)
 class Page:
     header: Header
     tables: tuple[SuiteTable, ...]

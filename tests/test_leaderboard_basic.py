@@ -172,6 +172,18 @@ def make_store(root: Path) -> dict:
                         j = j.replace(judge_id=jid, rationale=f"{j.rationale} <b>markup</b>")
                         values[(sys_id, judge.name, sid)] = j.scores[judge.name]
                     store.append("judgements", j)
+                if final is not None and sys_id == "identity.aaaaaaaaaaaa":
+                    # A verdict-only judge with no record in run.json: shown by id, as chips.
+                    store.append(
+                        "judgements",
+                        Judgement(
+                            suite=REF,
+                            sample_id=sid,
+                            system_id=sys_id,
+                            judge_id="checks.333333333333",
+                            verdicts={"c1": "fail", "c2": "pass"},
+                        ),
+                    )
     return values
 
 
@@ -317,6 +329,8 @@ def test_grid_shows_every_system_and_failure(site) -> None:
     assert "Edit failed" in html and "ToolError: crashed on &lt;script&gt;" in html
     assert "keep the circles" in html and "warm tones &lt;img" in html
     assert "resized" in html  # flaky's larger result: the alignment note travels in the rationale
+    assert html.count('class="v-pass"') == 3 and html.count('class="v-fail"') == 3
+    assert 'title="checks.333333333333: warm tones &lt;img' in html
     assert "2025-01-02 03:09 UTC" in html and "abababababab" in html and "hand-made" in html
 
 
@@ -367,6 +381,67 @@ def test_rebuild_and_merge_two_runs(tmp_path) -> None:
     assert "second" in html and "hand-made" in html
     again = build_site([tmp_path / "a", tmp_path / "b"], tmp_path / "site")
     assert again.read_text() == html  # deterministic rebuild
+
+
+def test_large_runs_page_the_grid(tmp_path) -> None:
+    store = RunStore.open(tmp_path / "run", create=True)
+    store.write_meta(
+        {"name": "wide", "suites": [SUITE.to_dict()], "components": {"systems": [SYSTEMS[0].to_dict()]}}
+    )
+    with store:
+        for k in range(65):
+            img = Image.new("RGB", (16, 12), (k, 255 - k, 3 * k))
+            iid = store.images.put(img)
+            store.append(
+                "samples",
+                {
+                    "suite": REF,
+                    "sample": Sample(id=f"n{k:03d}", image=ImageRef(id=iid), goal=f"g{k}").to_dict(),
+                },
+            )
+            store.append(
+                "trajectories",
+                Trajectory(suite=REF, sample_id=f"n{k:03d}", system_id=SYSTEMS[0].id, final=iid),
+            )
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "samples-stale-9.html").write_text("old")
+    index = build_site([tmp_path / "run"], tmp_path / "site")
+    pages = sorted(p.name for p in index.parent.glob("samples-*.html"))
+    assert len(pages) == 2  # 40 + 25 samples; the stale page is gone
+    html = index.read_text()
+    assert (
+        'class="sample"' not in html and all(p in html for p in pages) and "1–40" in html and "41–65" in html
+    )
+    seen = []
+    for name in pages:
+        page = (index.parent / name).read_text()
+        seen += re.findall(r'<h3><a href="#[^"]+">(n\d+)</a></h3>', page)
+        refs = _Refs()
+        refs.feed(page)
+        assert all((index.parent / r).is_file() for r in refs.refs if not r.endswith(".html"))
+        assert 'href="index.html"' in page
+    assert seen == [f"n{k:03d}" for k in range(65)]
+
+
+def test_missing_and_hostile_image_ids_become_placeholders(tmp_path) -> None:
+    store = RunStore.open(tmp_path / "run", create=True)
+    store.write_meta({"name": "holes", "components": {"systems": [s.to_dict() for s in SYSTEMS[:2]]}})
+    src = store.images.put(_scene(0))
+    with store:
+        store.append(
+            "samples", {"suite": REF, "sample": Sample(id="s", image=ImageRef(id=src), goal="g").to_dict()}
+        )
+        store.append(
+            "trajectories", Trajectory(suite=REF, sample_id="s", system_id=SYSTEMS[0].id, final="f" * 64)
+        )
+        store.append(
+            "trajectories", Trajectory(suite=REF, sample_id="s", system_id=SYSTEMS[1].id, final="../../x")
+        )
+    index = build_site([tmp_path / "run"], tmp_path / "site")
+    html = index.read_text()
+    assert html.count('class="card result status-no-image"') == 2 and "Image missing" in html
+    assert sorted(p.name for p in (index.parent / "img").iterdir()) == [f"{src}.png", f"{src}.thumb.jpg"]
+    assert not (tmp_path / "x").exists()
 
 
 def test_not_a_run_is_a_clear_error(tmp_path) -> None:

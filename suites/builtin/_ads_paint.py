@@ -112,19 +112,36 @@ def _bottle(d: ImageDraw.ImageDraw, f: Frame, c: ProductColors) -> None:
 
 
 def _sneaker(d: ImageDraw.ImageDraw, f: Frame, c: ProductColors) -> None:
-    upper = [(0.03, 0.8), (0.04, 0.4), (0.12, 0.3), (0.36, 0.36), (0.46, 0.14), (0.56, 0.12), (0.62, 0.38),
-             (0.8, 0.48), (0.96, 0.58), (1.0, 0.8)]
+    upper = [
+        (0.02, 0.8),
+        (0.02, 0.42),
+        (0.07, 0.27),
+        (0.27, 0.25),
+        (0.36, 0.32),
+        (0.47, 0.22),
+        (0.57, 0.25),
+        (0.64, 0.38),
+        (0.82, 0.48),
+        (0.96, 0.56),
+        (1.0, 0.68),
+        (1.0, 0.8),
+    ]
     d.polygon(f.poly(upper), fill=c.main)
-    d.chord(f.r(0.74, 0.5, 1.04, 1.0), 180, 360, fill=darker(c.main, 0.12))
-    d.polygon(f.poly([(0.46, 0.14), (0.56, 0.12), (0.6, 0.34), (0.44, 0.36)]), fill=lighter(c.main, 0.25))
-    d.ellipse(f.r(0.13, 0.29, 0.42, 0.4), fill=c.dark)
-    d.polygon(f.poly([(0.12, 0.68), (0.58, 0.46), (0.88, 0.62), (0.5, 0.62)]), fill=c.second)
-    for i in range(4):
-        a, b = 0.47 + i * 0.05, 0.4 + i * 0.04
-        d.line([f.p(a, b), f.p(a + 0.06, b - 0.05)], fill=lighter(c.main, 0.75), width=f.px(0.018))
-    d.rounded_rectangle(f.r(0.0, 0.78, 1.0, 1.0), radius=f.px(0.05), fill=(244, 244, 240))
-    d.rectangle(f.r(0.02, 0.88, 0.98, 0.91), fill=(205, 205, 200))
-    d.rounded_rectangle(f.r(0.03, 0.44, 0.09, 0.74), radius=f.px(0.02), fill=darker(c.main, 0.2))
+    d.polygon(
+        f.poly([(0.02, 0.42), (0.07, 0.27), (0.16, 0.26), (0.18, 0.8), (0.02, 0.8)]),
+        fill=darker(c.main, 0.15),
+    )
+    d.polygon(f.poly([(0.08, 0.28), (0.27, 0.26), (0.35, 0.33), (0.28, 0.36), (0.1, 0.34)]), fill=c.dark)
+    d.polygon(
+        f.poly([(0.41, 0.3), (0.47, 0.22), (0.57, 0.25), (0.6, 0.34), (0.5, 0.4)]), fill=lighter(c.main, 0.3)
+    )
+    d.chord(f.r(0.76, 0.52, 1.0, 1.0), 200, 340, fill=lighter(c.main, 0.18))
+    d.polygon(f.poly([(0.2, 0.72), (0.55, 0.5), (0.74, 0.5), (0.42, 0.72)]), fill=c.second)
+    for i in range(3):
+        u, v = 0.45 + i * 0.06, 0.38 + i * 0.035
+        d.line([f.p(u, v), f.p(u + 0.07, v - 0.06)], fill=lighter(c.main, 0.75), width=f.px(0.016))
+    d.rounded_rectangle(f.r(0.0, 0.76, 1.02, 1.0), radius=f.px(0.06), fill=(244, 244, 240))
+    d.rectangle(f.r(0.03, 0.87, 0.99, 0.9), fill=(205, 205, 200))
 
 
 def _phone(d: ImageDraw.ImageDraw, f: Frame, c: ProductColors) -> None:
@@ -317,8 +334,13 @@ def fit_frame(box: tuple[float, float, float, float], aspect: float) -> Frame:
     return Frame(x0 + (bw - w) / 2, y0 + (bh - h) * 0.6, w, h)
 
 
-def paint_product(d: ImageDraw.ImageDraw, name: str, box: tuple[float, float, float, float],
-                  colors: ProductColors, shadow: RGB | None) -> Box:
+def paint_product(
+    d: ImageDraw.ImageDraw,
+    name: str,
+    box: tuple[float, float, float, float],
+    colors: ProductColors,
+    shadow: RGB | None,
+) -> Box:
     """Draw product ``name`` fitted in ``box`` (with a flat shadow ellipse under it); the box it covers,
     shadow included (the shadow belongs to the product when a judge checks it was kept). The covered
     box stays inside ``box``."""

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from suites.builtin._ads_paint import RGB, ProductColors, darker, lighter, luma, mix, paint_product
+from suites.builtin._ads_style import LAYOUTS, PALETTES, PRODUCT_COLORS, Palette
 
 SIZE = 512
 SCALE = 2
@@ -26,62 +27,11 @@ RelBox = tuple[float, float, float, float]
 PxBox = tuple[int, int, int, int]
 
 
-@dataclass(frozen=True)
-class Palette:
-    """A background palette: two background tones, an accent (panels, tags), ink for text on the
-    background, ink for text on the accent, and a pop colour for badges and decorations."""
-
-    name: str
-    bg: RGB
-    bg2: RGB
-    accent: RGB
-    ink: RGB
-    on_accent: RGB
-    pop: RGB
-
-
-PALETTES: dict[str, Palette] = {
-    p.name: p
-    for p in (
-        Palette("coral", (250, 128, 114), (255, 171, 145), (38, 50, 92), (255, 255, 255), (255, 255, 255), (255, 214, 102)),
-        Palette("teal", (38, 166, 154), (0, 121, 107), (255, 202, 40), (255, 255, 255), (33, 33, 33), (255, 112, 67)),
-        Palette("mustard", (255, 202, 40), (255, 171, 0), (33, 33, 33), (33, 33, 33), (255, 255, 255), (229, 57, 53)),
-        Palette("navy", (26, 35, 126), (48, 63, 159), (255, 171, 64), (255, 255, 255), (26, 35, 126), (0, 229, 255)),
-        Palette("lavender", (179, 157, 219), (149, 117, 205), (74, 20, 140), (255, 255, 255), (255, 255, 255), (255, 241, 118)),
-        Palette("mint", (178, 223, 219), (128, 203, 196), (0, 77, 64), (0, 77, 64), (255, 255, 255), (255, 138, 101)),
-        Palette("charcoal", (55, 71, 79), (38, 50, 56), (255, 87, 34), (255, 255, 255), (255, 255, 255), (255, 235, 59)),
-        Palette("peach", (255, 204, 188), (255, 171, 145), (191, 54, 12), (62, 39, 35), (255, 255, 255), (92, 107, 192)),
-        Palette("sky", (129, 212, 250), (79, 195, 247), (1, 87, 155), (1, 60, 110), (255, 255, 255), (255, 238, 88)),
-        Palette("cream", (255, 248, 225), (255, 236, 179), (230, 81, 0), (62, 39, 35), (255, 255, 255), (0, 137, 123)),
-        Palette("berry", (173, 20, 87), (136, 14, 79), (255, 213, 79), (255, 255, 255), (66, 10, 40), (128, 222, 234)),
-        Palette("forest", (46, 125, 50), (27, 94, 32), (255, 241, 118), (255, 255, 255), (27, 60, 20), (255, 167, 38)),
-    )
-}
-
-PRODUCT_COLORS: dict[str, RGB] = {
-    "red": (229, 57, 53),
-    "white": (245, 245, 242),
-    "black": (45, 45, 52),
-    "blue": (30, 136, 229),
-    "yellow": (253, 216, 53),
-    "pink": (240, 98, 146),
-    "silver": (176, 190, 197),
-    "orange": (251, 140, 0),
-    "purple": (126, 87, 194),
-    "green": (67, 160, 71),
-    "teal": (0, 150, 136),
-    "tan": (188, 143, 105),
-}
-
-BACKGROUNDS: tuple[str, ...] = ("flat", "gradient", "diagonal", "radial", "dots", "stripes", "disc")
-LAYOUTS: tuple[str, ...] = ("hero-right", "hero-left", "center", "bottom-band", "split")
-LOGO_MARKS: tuple[str, ...] = ("circle", "ring", "triangle", "diamond", "square", "hexagon", "twin", "half")
-PRICE_STYLES: tuple[str, ...] = ("badge", "pill", "tag", "burst")
-DECORATIONS: tuple[str, ...] = ("dots", "confetti", "sparkles", "rings", "zigzag", "blobs")
-
 # cos/sin of k * 22.5 degrees, written out so no libm call decides a pixel.
+# fmt: off
 _C16 = (1.0, 0.92388, 0.70711, 0.38268, 0.0, -0.38268, -0.70711, -0.92388,
         -1.0, -0.92388, -0.70711, -0.38268, 0.0, 0.38268, 0.70711, 0.92388)
+# fmt: on
 _S16 = _C16[4:] + _C16[:4]
 
 
@@ -103,6 +53,11 @@ class AdSpec:
     layout: str
     decorations: tuple[str, ...]
     seed: int
+
+    @classmethod
+    def from_json(cls, data: dict) -> AdSpec:
+        """The spec stored in a sample's ``truth["spec"]`` (JSON lists back to tuples)."""
+        return cls(**{**data, "decorations": tuple(data["decorations"])})
 
 
 @dataclass(frozen=True)
@@ -134,7 +89,9 @@ def _union(a: PxBox | None, b: PxBox) -> PxBox:
 
 
 def _overlaps(a: PxBox, b: PxBox, margin: int = 0) -> bool:
-    return not (a[2] + margin <= b[0] or b[2] + margin <= a[0] or a[3] + margin <= b[1] or b[3] + margin <= a[1])
+    return not (
+        a[2] + margin <= b[0] or b[2] + margin <= a[0] or a[3] + margin <= b[1] or b[3] + margin <= a[1]
+    )
 
 
 # --------------------------------------------------------------------------------- background
@@ -162,7 +119,9 @@ def _background(spec: AdSpec, pal: Palette, focus: tuple[float, float]) -> Image
         rgb = _ramp(lighter(pal.bg, 0.25), pal.bg, 1024)[(t * 1023.0 + 0.5).astype(np.intp)]
     else:
         rgb = None
-    img = Image.new("RGB", (S, S), pal.bg) if rgb is None else Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+    img = (
+        Image.new("RGB", (S, S), pal.bg) if rgb is None else Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+    )
     d = ImageDraw.Draw(img)
     soft = mix(pal.bg, (255, 255, 255) if luma(pal.bg) < 170 else (0, 0, 0), 0.1)
     if kind == "dots":
@@ -185,7 +144,9 @@ def _background(spec: AdSpec, pal: Palette, focus: tuple[float, float]) -> Image
 # ------------------------------------------------------------------------------------- text
 
 
-def _fit_lines(text: str, width: int, height: int, max_size: int, max_lines: int = 2) -> tuple[list[str], int]:
+def _fit_lines(
+    text: str, width: int, height: int, max_size: int, max_lines: int = 2
+) -> tuple[list[str], int]:
     """Split ``text`` into at most ``max_lines`` balanced lines and the largest size that fits."""
     words = text.split()
     options: list[list[str]] = [[text]]
@@ -208,8 +169,16 @@ def _fit_lines(text: str, width: int, height: int, max_size: int, max_lines: int
     return best_lines, best_size
 
 
-def _text_block(d: ImageDraw.ImageDraw, text: str, box: PxBox, color: RGB, max_size: int, align: str,
-                bold: bool = True, max_lines: int = 2) -> PxBox:
+def _text_block(
+    d: ImageDraw.ImageDraw,
+    text: str,
+    box: PxBox,
+    color: RGB,
+    max_size: int,
+    align: str,
+    bold: bool = True,
+    max_lines: int = 2,
+) -> PxBox:
     """Draw ``text`` fitted into ``box`` (top-aligned); the box its ink covers."""
     lines, size = _fit_lines(text, box[2] - box[0], box[3] - box[1], max_size, max_lines)
     f = font(size)
@@ -230,8 +199,9 @@ def _text_block(d: ImageDraw.ImageDraw, text: str, box: PxBox, color: RGB, max_s
 # ------------------------------------------------------------------------------ logo, price
 
 
-def _logo(d: ImageDraw.ImageDraw, spec: AdSpec, anchor: tuple[float, float], align: str, color: RGB,
-          mark_color: RGB) -> PxBox:
+def _logo(
+    d: ImageDraw.ImageDraw, spec: AdSpec, anchor: tuple[float, float], align: str, color: RGB, mark_color: RGB
+) -> PxBox:
     """A geometric mark and the brand name beside it; ``anchor`` is its top-left (or top-right/centre)."""
     m = int(round(0.055 * S))
     f = font(int(round(0.036 * S)))
@@ -255,11 +225,24 @@ def _logo(d: ImageDraw.ImageDraw, spec: AdSpec, anchor: tuple[float, float], ali
         d.rounded_rectangle(box, radius=m // 5, fill=mark_color)
     elif kind == "hexagon":
         h = 0.866 * r
-        d.polygon([(cx - r, cy), (cx - r / 2, cy - h), (cx + r / 2, cy - h), (cx + r, cy), (cx + r / 2, cy + h),
-                   (cx - r / 2, cy + h)], fill=mark_color)
+        d.polygon(
+            [
+                (cx - r, cy),
+                (cx - r / 2, cy - h),
+                (cx + r / 2, cy - h),
+                (cx + r, cy),
+                (cx + r / 2, cy + h),
+                (cx - r / 2, cy + h),
+            ],
+            fill=mark_color,
+        )
     elif kind == "twin":
         d.ellipse((x0, ay + m // 4, x0 + 2 * m // 3, ay + m // 4 + 2 * m // 3), fill=mark_color)
-        d.ellipse((x0 + m // 3, ay + m // 12, x0 + m, ay + m // 12 + 2 * m // 3), outline=mark_color, width=max(2, m // 8))
+        d.ellipse(
+            (x0 + m // 3, ay + m // 12, x0 + m, ay + m // 12 + 2 * m // 3),
+            outline=mark_color,
+            width=max(2, m // 8),
+        )
     else:  # half
         d.pieslice(box, 180, 360, fill=mark_color)
         d.rectangle((x0, cy + m // 8, x0 + m, cy + m // 4), fill=mark_color)
@@ -283,8 +266,14 @@ def _price(d: ImageDraw.ImageDraw, spec: AdSpec, box: PxBox, fill: RGB, ink: RGB
             pts = []
             for k in range(32):
                 rr = r if k % 2 == 0 else r * 0.84
-                c, s = (_C16[k // 2], _S16[k // 2]) if k % 2 == 0 else (
-                    (_C16[k // 2] + _C16[(k // 2 + 1) % 16]) / 1.96157, (_S16[k // 2] + _S16[(k // 2 + 1) % 16]) / 1.96157)
+                c, s = (
+                    (_C16[k // 2], _S16[k // 2])
+                    if k % 2 == 0
+                    else (
+                        (_C16[k // 2] + _C16[(k // 2 + 1) % 16]) / 1.96157,
+                        (_S16[k // 2] + _S16[(k // 2 + 1) % 16]) / 1.96157,
+                    )
+                )
                 pts.append((int(round(cx + c * rr)), int(round(cy + s * rr))))
             d.polygon(pts, fill=fill)
         inner = (cx - int(r * 0.72), cy - int(r * 0.3), cx + int(r * 0.72), cy + int(r * 0.3))
@@ -293,7 +282,9 @@ def _price(d: ImageDraw.ImageDraw, spec: AdSpec, box: PxBox, fill: RGB, ink: RGB
     height = min(y1 - y0, int(0.12 * S))
     ty0 = y0 + (y1 - y0 - height) // 2
     f_size = int(height * 0.55)
-    width = min(x1 - x0, int(font(f_size).getlength(spec.price)) + int(height * (1.3 if style == "tag" else 0.9)))
+    width = min(
+        x1 - x0, int(font(f_size).getlength(spec.price)) + int(height * (1.3 if style == "tag" else 0.9))
+    )
     tx0 = x0 if x0 < S // 2 else x1 - width
     rect = (tx0, ty0, tx0 + width, ty0 + height)
     if style == "pill":
@@ -301,8 +292,16 @@ def _price(d: ImageDraw.ImageDraw, spec: AdSpec, box: PxBox, fill: RGB, ink: RGB
         inner = (rect[0] + height // 3, rect[1] + height // 4, rect[2] - height // 3, rect[3] - height // 5)
     else:  # tag: a label with a pointed left end and a punched hole
         notch = height // 2
-        d.polygon([(rect[0], ty0 + height // 2), (rect[0] + notch, ty0), (rect[2], ty0), (rect[2], rect[3]),
-                   (rect[0] + notch, rect[3])], fill=fill)
+        d.polygon(
+            [
+                (rect[0], ty0 + height // 2),
+                (rect[0] + notch, ty0),
+                (rect[2], ty0),
+                (rect[2], rect[3]),
+                (rect[0] + notch, rect[3]),
+            ],
+            fill=fill,
+        )
         hr = max(3, height // 10)
         hx, hy = rect[0] + notch // 2 + hr, ty0 + height // 2
         d.ellipse([hx - hr, hy - hr, hx + hr, hy + hr], fill=mix(fill, (255, 255, 255), 0.85))
@@ -314,8 +313,9 @@ def _price(d: ImageDraw.ImageDraw, spec: AdSpec, box: PxBox, fill: RGB, ink: RGB
 # ------------------------------------------------------------------------------ decorations
 
 
-def _decorate(d: ImageDraw.ImageDraw, kind: str, rng: random.Random, pal: Palette, reserved: list[PxBox],
-              zone: PxBox) -> list[PxBox]:
+def _decorate(
+    d: ImageDraw.ImageDraw, kind: str, rng: random.Random, pal: Palette, reserved: list[PxBox], zone: PxBox
+) -> list[PxBox]:
     """Scatter a few items of ``kind`` in ``zone`` away from every reserved box; their boxes."""
     colors = [pal.pop, lighter(pal.bg, 0.45), pal.accent]
     out: list[PxBox] = []
@@ -323,7 +323,14 @@ def _decorate(d: ImageDraw.ImageDraw, kind: str, rng: random.Random, pal: Palett
     tries = 0
     while len(out) < want and tries < want * 25:
         tries += 1
-        size = {"dots": 0.018, "confetti": 0.03, "sparkles": 0.05, "rings": 0.07, "zigzag": 0.12, "blobs": 0.14}[kind]
+        size = {
+            "dots": 0.018,
+            "confetti": 0.03,
+            "sparkles": 0.05,
+            "rings": 0.07,
+            "zigzag": 0.12,
+            "blobs": 0.14,
+        }[kind]
         s = int(round(size * S * rng.uniform(0.7, 1.3)))
         x = rng.randint(zone[0], max(zone[0], zone[2] - s))
         y = rng.randint(zone[1], max(zone[1], zone[3] - s))
@@ -340,8 +347,19 @@ def _decorate(d: ImageDraw.ImageDraw, kind: str, rng: random.Random, pal: Palett
                 d.rectangle((x + s // 3, y, x + 2 * s // 3, y + s), fill=color)
         elif kind == "sparkles":
             cx, cy, q = x + s // 2, y + s // 2, s // 8
-            d.polygon([(cx, y), (cx + q, cy - q), (x + s, cy), (cx + q, cy + q), (cx, y + s), (cx - q, cy + q),
-                       (x, cy), (cx - q, cy - q)], fill=pal.pop)
+            d.polygon(
+                [
+                    (cx, y),
+                    (cx + q, cy - q),
+                    (x + s, cy),
+                    (cx + q, cy + q),
+                    (cx, y + s),
+                    (cx - q, cy + q),
+                    (x, cy),
+                    (cx - q, cy - q),
+                ],
+                fill=pal.pop,
+            )
         elif kind == "rings":
             d.ellipse(box, outline=color, width=max(3, s // 9))
         elif kind == "zigzag":
@@ -373,20 +391,57 @@ def _plan(layout: str, rng: random.Random) -> _Plan:
     j = rng.uniform(-0.02, 0.02)
     k = rng.uniform(-0.02, 0.02)
     if layout == "hero-right":
-        return _Plan((0.52, 0.16 + k, 0.95, 0.86 + k), (0.06, 0.2 + j, 0.49, 0.44 + j), (0.06, 0.47 + j, 0.48, 0.53 + j),
-                     (0.06, 0.62, 0.32, 0.86), (0.06, 0.06), "left", "left")
+        return _Plan(
+            (0.52, 0.16 + k, 0.95, 0.86 + k),
+            (0.06, 0.2 + j, 0.49, 0.44 + j),
+            (0.06, 0.47 + j, 0.48, 0.53 + j),
+            (0.06, 0.62, 0.32, 0.86),
+            (0.06, 0.06),
+            "left",
+            "left",
+        )
     if layout == "hero-left":
-        return _Plan((0.05, 0.16 + k, 0.48, 0.86 + k), (0.51, 0.2 + j, 0.95, 0.44 + j), (0.52, 0.47 + j, 0.95, 0.53 + j),
-                     (0.64, 0.62, 0.9, 0.86), (0.94, 0.06), "right", "left")
+        return _Plan(
+            (0.05, 0.16 + k, 0.48, 0.86 + k),
+            (0.51, 0.2 + j, 0.95, 0.44 + j),
+            (0.52, 0.47 + j, 0.95, 0.53 + j),
+            (0.64, 0.62, 0.9, 0.86),
+            (0.94, 0.06),
+            "right",
+            "left",
+        )
     if layout == "center":
-        return _Plan((0.2, 0.31 + k / 2, 0.8, 0.74 + k / 2), (0.08, 0.13, 0.92, 0.29), (0.05, 0.89, 0.62, 0.95),
-                     (0.72, 0.76, 0.95, 0.97), (0.5, 0.04), "center", "center")
+        return _Plan(
+            (0.2, 0.31 + k / 2, 0.8, 0.74 + k / 2),
+            (0.08, 0.13, 0.92, 0.29),
+            (0.05, 0.89, 0.62, 0.95),
+            (0.72, 0.76, 0.95, 0.97),
+            (0.5, 0.04),
+            "center",
+            "center",
+        )
     if layout == "bottom-band":
-        return _Plan((0.2 + j, 0.13, 0.8 + j, 0.64), (0.05, 0.71, 0.64, 0.86), (0.05, 0.88, 0.64, 0.95),
-                     (0.7, 0.705, 0.95, 0.975), (0.05, 0.05), "left", "left", panel=(0.0, 0.68, 1.0, 1.0))
+        return _Plan(
+            (0.2 + j, 0.13, 0.8 + j, 0.64),
+            (0.05, 0.71, 0.64, 0.86),
+            (0.05, 0.88, 0.64, 0.95),
+            (0.7, 0.705, 0.95, 0.975),
+            (0.05, 0.05),
+            "left",
+            "left",
+            panel=(0.0, 0.68, 1.0, 1.0),
+        )
     if layout == "split":
-        return _Plan((0.5, 0.14 + k, 0.96, 0.84 + k), (0.05, 0.2 + j, 0.42, 0.46 + j), (0.05, 0.49 + j, 0.42, 0.55 + j),
-                     (0.05, 0.64, 0.29, 0.84), (0.05, 0.9), "left", "left", panel=(0.0, 0.0, 0.46, 1.0))
+        return _Plan(
+            (0.5, 0.14 + k, 0.96, 0.84 + k),
+            (0.05, 0.2 + j, 0.42, 0.46 + j),
+            (0.05, 0.49 + j, 0.42, 0.55 + j),
+            (0.05, 0.64, 0.29, 0.84),
+            (0.05, 0.9),
+            "left",
+            "left",
+            panel=(0.0, 0.0, 0.46, 1.0),
+        )
     raise ValueError(f"unknown layout {layout!r}; known: {', '.join(LAYOUTS)}")
 
 
@@ -414,10 +469,15 @@ def render(spec: AdSpec) -> Rendered:
     shadow = darker(pal.bg, 0.12)
 
     boxes: dict[str, PxBox] = {}
-    boxes["headline"] = _text_block(d, spec.headline, _px(plan.headline), text_ink, int(0.085 * S), plan.text_align)
+    boxes["headline"] = _text_block(
+        d, spec.headline, _px(plan.headline), text_ink, int(0.085 * S), plan.text_align
+    )
     sub = _px(plan.subline)
-    boxes["subline"] = _text_block(d, spec.subline, sub, text_ink, int(0.036 * S), plan.text_align,
-                                   bold=False, max_lines=1)
+    # a centred layout keeps its subline in the bottom-left corner, left-aligned beside the price
+    sub_align = "left" if plan.text_align == "center" else plan.text_align
+    boxes["subline"] = _text_block(
+        d, spec.subline, sub, text_ink, int(0.036 * S), sub_align, bold=False, max_lines=1
+    )
     logo_ink = pal.ink if plan.panel is None or plan.logo[1] < plan.panel[1] else pal.on_accent
     if plan.panel is not None and plan.panel[1] == 0.0:
         logo_ink = pal.on_accent

@@ -25,7 +25,7 @@ Sample fields
 - ``preserve``: elements to keep, from ``product``, ``logo``, ``price``, ``headline``.
 - ``tags``: ``complexity`` (``simple`` | ``regular`` | ``complex``: 1, 2 or 3 goal criteria, i.e.
   required changes), ``theme`` (the goal family, e.g. ``eco-friendly``), ``source``
-  (``generated``), ``family`` (same as theme), ``layout``, ``product``.
+  (``generated``), ``layout`` and ``product`` (for breakdowns by key).
 - ``description``: the source advert in words.
 
 ``truth`` (for judges; systems never see it)
@@ -38,7 +38,7 @@ Sample fields
   solid colour area the texts sit on (layouts ``split`` and ``bottom-band``), else ``null``. The
   five element boxes never overlap each other.
 - ``text``: the strings drawn: ``headline``, ``subline``, ``price``, ``brand``.
-- ``spec``: every choice the renderer took (``render(AdSpec(**spec))`` gives the source again).
+- ``spec``: every choice the renderer took (``render(AdSpec.from_json(spec))`` gives the source again).
 - ``checks``: one entry per criterion id, see below.
 
 truth.checks schema
@@ -108,20 +108,33 @@ from bench.errors import SuiteError
 from bench.ids import derive_seed, image_id
 from bench.images import atomic_write, encode_png
 from bench.model import Criterion, ImageRef, Sample, Suite
-from suites.builtin._ads_goals import FAMILIES, FAMILY_NAMES, QUALITY_TEXTS, QUALITY_WHY, PRESERVE_TEXTS, Family, preserve_check
-from suites.builtin._ads_paint import PRODUCTS, distance
-from suites.builtin._ads_render import (
+from suites.builtin._ads_goals import (
+    FAMILIES,
+    FAMILY_NAMES,
+    PRESERVE_TEXTS,
+    QUALITY_TEXTS,
+    QUALITY_WHY,
+    Family,
+    preserve_check,
+)
+from suites.builtin._ads_paint import PRODUCTS, distance, luma
+from suites.builtin._ads_render import AdSpec, Rendered, render
+from suites.builtin._ads_style import (
     BACKGROUNDS,
+    BRANDS,
     DECORATIONS,
+    HEADLINES,
     LAYOUTS,
     LOGO_MARKS,
+    PALETTE_GRADING,
     PALETTES,
+    PRICE_RANGES,
     PRICE_STYLES,
     PRODUCT_COLORS,
-    AdSpec,
-    Rendered,
-    render,
+    SUBLINES,
 )
+from suites.folder import write_suite_files
+from suites.materialize import materialize
 
 log = logging.getLogger(__name__)
 
@@ -140,42 +153,13 @@ __all__ = [
 
 SUITE_NAME = "ads-abstract"
 SUITE_VERSION = "1"
-DESCRIPTION = ("Flat-design adverts rendered by code (product, headline, price, logo, background, "
-               "decorations) with abstract goals in a user's words from 14 families (eco-friendly, business "
-               "travel, premium, winter festive, summer sale...) and 3-6 criterion checklists (paper A).")
+DESCRIPTION = (
+    "Flat-design adverts rendered by code (product, headline, price, logo, background, "
+    "decorations) with abstract goals in a user's words from 14 families (eco-friendly, business "
+    "travel, premium, winter festive, summer sale...) and 3-6 criterion checklists (paper A)."
+)
 COMPLEXITIES: tuple[str, ...] = ("simple", "regular", "complex")
 ELEMENTS: tuple[str, ...] = ("product", "headline", "subline", "price", "logo")
-
-BRANDS: tuple[str, ...] = ("Norda", "Lumio", "Velox", "Kivo", "Orbit", "Stratus", "Pebble", "Aurel", "Moxa", "Tandem",
-                           "Brisk", "Halcyon", "Zephy", "Copper", "Nimbus", "Fable")
-HEADLINES: dict[str, tuple[str, ...]] = {
-    "bottle": ("Stay Fresh All Day", "Hydration, Upgraded", "Drink Better"),
-    "sneaker": ("Run Further", "Made to Move", "Step Up Your Game"),
-    "phone": ("Power in Your Pocket", "Brilliant Display", "Say Hello to X2"),
-    "coffee": ("Brew Your Morning", "Fresh Roast Daily", "Your Daily Ritual"),
-    "handbag": ("Carry Your Style", "The Everyday Bag", "New Season Colours"),
-    "car": ("Drive the Future", "Room for Everyone", "Built for the Road"),
-    "headphones": ("Hear Every Beat", "Pure Sound", "Noise Off, Music On"),
-    "watch": ("Time, Well Spent", "Classic Never Fades", "Always On Time"),
-    "laptop": ("Work From Anywhere", "Thin. Light. Fast.", "Create Without Limits"),
-    "perfume": ("A Scent to Remember", "Pure Elegance", "Bloom Eau de Parfum"),
-    "backpack": ("Pack for Adventure", "Everyday Carry", "Ready for Anything"),
-    "sunglasses": ("See the Bright Side", "Shades On", "Look Sharp"),
-    "camera": ("Capture Every Moment", "Shoot Like a Pro", "Memories in Focus"),
-    "suitcase": ("Travel Light", "Go Further", "Pack. Roll. Explore."),
-}
-SUBLINES: tuple[str, ...] = ("Free shipping on all orders", "Available now online and in store", "Limited edition",
-                             "New collection out now", "Order today, delivered tomorrow", "Two-year warranty included")
-PRICE_RANGES: dict[str, tuple[int, int]] = {
-    "bottle": (12, 29), "sneaker": (79, 149), "phone": (499, 999), "coffee": (3, 5), "handbag": (89, 249),
-    "car": (189, 399), "headphones": (59, 299), "watch": (129, 399), "laptop": (799, 1499), "perfume": (49, 119),
-    "backpack": (39, 99), "sunglasses": (29, 149), "camera": (299, 899), "suitcase": (99, 249),
-}
-PALETTE_GRADING: dict[str, str] = {
-    "coral": "warm coral", "teal": "cool teal", "mustard": "warm yellow", "navy": "deep navy",
-    "lavender": "soft lavender", "mint": "soft mint", "charcoal": "dark charcoal", "peach": "soft peach",
-    "sky": "light sky blue", "cream": "light cream", "berry": "deep berry", "forest": "deep forest green",
-}
 
 
 @dataclass(frozen=True)
@@ -194,8 +178,17 @@ class AdDraft:
     rendered: Rendered = dataclasses.field(compare=False, repr=False)
 
     def sample(self, image: ImageRef) -> Sample:
-        return Sample(id=self.id, image=image, goal=self.goal, checklist=self.checklist, context=self.context,
-                      preserve=self.preserve, tags=self.tags, description=self.description, truth=self.truth)
+        return Sample(
+            id=self.id,
+            image=image,
+            goal=self.goal,
+            checklist=self.checklist,
+            context=self.context,
+            preserve=self.preserve,
+            tags=self.tags,
+            description=self.description,
+            truth=self.truth,
+        )
 
 
 # ------------------------------------------------------------------------------------- choices
@@ -230,9 +223,13 @@ def _price(rng: random.Random, product: str) -> str:
 def _spec(rng: random.Random, family: Family, product: str) -> AdSpec:
     palette = rng.choice([p for p in PALETTES if p not in family.avoid_palettes])
     pal = PALETTES[palette]
-    mains = [c for c, rgb in PRODUCT_COLORS.items() if distance(rgb, pal.bg) > 110 and distance(rgb, pal.bg2) > 90]
+    mains = [
+        c for c, rgb in PRODUCT_COLORS.items() if distance(rgb, pal.bg) > 110 and distance(rgb, pal.bg2) > 90
+    ]
     main = rng.choice(mains)
-    seconds = [c for c, rgb in PRODUCT_COLORS.items() if c != main and distance(rgb, PRODUCT_COLORS[main]) > 100]
+    seconds = [
+        c for c, rgb in PRODUCT_COLORS.items() if c != main and distance(rgb, PRODUCT_COLORS[main]) > 100
+    ]
     n_deco = rng.choice((2, 3)) if family.wants_clutter else rng.choice((0, 1, 1, 2))
     background = rng.choice(("dots", "stripes", "disc") if family.wants_clutter else BACKGROUNDS)
     return AdSpec(
@@ -263,14 +260,23 @@ def _where(box: Sequence[float]) -> str:
 def _describe(spec: AdSpec, layout: dict[str, Any]) -> str:
     product = PRODUCTS[spec.product]
     article = "" if product.plural else "an " if spec.product_color[0] in "aeiou" else "a "
-    bg = {"flat": "flat", "gradient": "gradient", "diagonal": "diagonal-gradient", "radial": "softly glowing",
-          "dots": "dotted", "stripes": "striped", "disc": "flat"}[spec.background]
-    text = (f"A flat-design advert for {article}{spec.product_color} {product.noun} by {spec.brand}, on a {bg} {spec.palette} "
-            f"background{' with a pale disc behind the product' if spec.background == 'disc' else ''}. "
-            f"The product sits at the {_where(layout['product'])}; the headline '{spec.headline}' is at the "
-            f"{_where(layout['headline'])}, above the line '{spec.subline}'; the price {spec.price} is on a "
-            f"{spec.price_style} at the {_where(layout['price'])}; the {spec.brand} logo ({spec.logo_mark} mark) "
-            f"is at the {_where(layout['logo'])}.")
+    bg = {
+        "flat": "flat",
+        "gradient": "gradient",
+        "diagonal": "diagonal-gradient",
+        "radial": "softly glowing",
+        "dots": "dotted",
+        "stripes": "striped",
+        "disc": "flat",
+    }[spec.background]
+    text = (
+        f"A flat-design advert for {article}{spec.product_color} {product.noun} by {spec.brand}, on a {bg} {spec.palette} "
+        f"background{' with a pale disc behind the product' if spec.background == 'disc' else ''}. "
+        f"The product sits at the {_where(layout['product'])}; the headline '{spec.headline}' is at the "
+        f"{_where(layout['headline'])}, above the line '{spec.subline}'; the price {spec.price} is on a "
+        f"{spec.price_style} at the {_where(layout['price'])}; the {spec.brand} logo ({spec.logo_mark} mark) "
+        f"is at the {_where(layout['logo'])}."
+    )
     if spec.decorations:
         text += f" Decorations: {', '.join(spec.decorations)}."
     return text
@@ -305,9 +311,14 @@ def make_ad(index: int, seed: int = 0) -> AdDraft:
     regions = _regions(layout)
     product = PRODUCTS[spec.product]
     noun = product.noun
-    fmt = {"noun": noun, "this": "these" if product.plural else "this",
-           "keeps": "keep their" if product.plural else "keeps its",
-           "brand": spec.brand, "headline": spec.headline, "price": spec.price}
+    fmt = {
+        "noun": noun,
+        "this": "these" if product.plural else "this",
+        "keeps": "keep their" if product.plural else "keeps its",
+        "brand": spec.brand,
+        "headline": spec.headline,
+        "price": spec.price,
+    }
 
     complexity = COMPLEXITIES[(index + index // len(order)) % len(COMPLEXITIES)]
     n_goals = COMPLEXITIES.index(complexity) + 1
@@ -342,24 +353,45 @@ def make_ad(index: int, seed: int = 0) -> AdDraft:
         goal += f" Keep the {noun} as {'they are' if product.plural else 'it is'}."
 
     context = {
-        "product": noun, "product_color": spec.product_color, "brand": spec.brand, "headline": spec.headline,
-        "price": spec.price, "palette": spec.palette, "background": spec.background, "layout": spec.layout,
-        "decorations": ", ".join(spec.decorations) or "none", "theme": "everyday",
-        "color_grading": PALETTE_GRADING[spec.palette], "mood_lighting": "bright, even studio light",
+        "product": noun,
+        "product_color": spec.product_color,
+        "brand": spec.brand,
+        "headline": spec.headline,
+        "price": spec.price,
+        "palette": spec.palette,
+        "background": spec.background,
+        "layout": spec.layout,
+        "decorations": ", ".join(spec.decorations) or "none",
+        "theme": "everyday",
+        "color_grading": PALETTE_GRADING[spec.palette],
+        "mood_lighting": "low-key, dark backdrop"
+        if luma(PALETTES[spec.palette].bg) < 90
+        else "bright, even studio light",
         "artistic_medium": "flat vector illustration",
     }
     truth = {
         "family": family.name,
         "target": dict(family.target),
         "layout": layout,
-        "text": {"headline": spec.headline, "subline": spec.subline, "price": spec.price, "brand": spec.brand},
+        "text": {
+            "headline": spec.headline,
+            "subline": spec.subline,
+            "price": spec.price,
+            "brand": spec.brand,
+        },
         "spec": {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(spec).items()},
         "checks": checks,
     }
-    tags = {"complexity": complexity, "theme": family.name, "source": "generated", "family": family.name,
-            "layout": spec.layout, "product": spec.product}
-    return AdDraft(sid, spec, goal, tuple(checklist), context, preserve, tags, _describe(spec, layout), truth,
-                   rendered)
+    tags = {
+        "complexity": complexity,
+        "theme": family.name,
+        "source": "generated",
+        "layout": spec.layout,
+        "product": spec.product,
+    }
+    return AdDraft(
+        sid, spec, goal, tuple(checklist), context, preserve, tags, _describe(spec, layout), truth, rendered
+    )
 
 
 # --------------------------------------------------------------------------------- the suite
@@ -376,8 +408,6 @@ def _check_options(size: Any, seed: Any) -> tuple[int, int]:
 def generate_ads(folder: Path, options: dict[str, Any]) -> None:
     """Write the suite (``suite.yaml``, ``samples.jsonl``, ``images/``) for ``{"size", "seed"}`` into
     ``folder``: the generator :func:`suites.materialize.materialize` runs once per option set."""
-    from suites.folder import write_suite_files
-
     size, seed = _check_options(options.get("size", 40), options.get("seed", 0))
     folder = Path(folder)
     samples: list[Sample] = []
@@ -387,7 +417,9 @@ def generate_ads(folder: Path, options: dict[str, Any]) -> None:
         rel = f"images/{draft.id}.png"
         atomic_write(folder / rel, encode_png(image))
         samples.append(draft.sample(ImageRef(image_id(image), rel, image.width, image.height)))
-    write_suite_files(folder, name=SUITE_NAME, version=SUITE_VERSION, samples=samples, description=DESCRIPTION)
+    write_suite_files(
+        folder, name=SUITE_NAME, version=SUITE_VERSION, samples=samples, description=DESCRIPTION
+    )
     log.info("wrote %d adverts (seed %d) into %s", size, seed, folder)
 
 
@@ -401,10 +433,10 @@ def build_ads_abstract(size: int = 40, seed: int = 0, cache_dir: str | os.PathLi
         sample = suite.samples[0]           # ads-0001
         sample.goal, sample.truth["checks"]["c1"]
     """
-    from suites.materialize import materialize
-
     size, seed = _check_options(size, seed)
-    return materialize(SUITE_NAME, SUITE_VERSION, {"size": size, "seed": seed}, generate_ads, cache_dir=cache_dir)
+    return materialize(
+        SUITE_NAME, SUITE_VERSION, {"size": size, "seed": seed}, generate_ads, cache_dir=cache_dir
+    )
 
 
 def region_mask(region: Any, width: int, height: int) -> np.ndarray:
@@ -429,5 +461,7 @@ def region_mask(region: Any, width: int, height: int) -> np.ndarray:
         for box in region["outside"]:
             inside = np.maximum(inside, core_mask(Region(kind="box", box=tuple(box)), size))
         return 1.0 - inside
-    raise SuiteError(f"unknown region {region!r}: expected 'full', a named region, {{'box': ...}} or "
-                     f"{{'outside': [...]}}", field="truth.checks.region")
+    raise SuiteError(
+        f"unknown region {region!r}: expected 'full', a named region, {{'box': ...}} or {{'outside': [...]}}",
+        field="truth.checks.region",
+    )
