@@ -72,7 +72,8 @@ def choose(goal: str, *, advert: bool, product: str | None = None) -> Choice:
 
 
 class EditOnly(Component):
-    """One classical tool call chosen from the raw goal's words, on the whole image (paper B's Edit-Only).
+    """One classical tool call chosen from the raw goal's words, on the whole image (paper B's
+    Edit-Only; option: strength=1.0).
 
     Options: ``strength`` (1.0) scales the chosen dimension tool's default intensity when the
     lexicon leaves it open, with the same meaning and default as ``rule-pipeline``'s, so the two

@@ -116,7 +116,7 @@ _D: dict[str, dict[str, tuple[tuple[str, ...], dict[str, Any] | None]]] = {
     "location": {
         "city": (("city", "urban", "downtown", "metropolis", "cityscape", "big city"), {"target": "city"}),
         "beach": (("beach", "seaside", "coast", "coastal", "tropical", "tropical island", "island", "by the sea",
-                   "ocean"), {"target": "beach"}),
+                   "ocean", "sea"), {"target": "beach"}),
         "desert": (("desert", "dunes", "sand dunes", "sahara", "arid"), {"target": "desert"}),
         "mountains": (("mountain", "mountains", "alpine", "alps", "snowy mountains", "mountain range", "highlands"),
                       {"target": "snowy_mountains"}),
@@ -138,18 +138,18 @@ _D: dict[str, dict[str, tuple[tuple[str, ...], dict[str, Any] | None]]] = {
     },
     "time_period": {
         "medieval": (("medieval", "middle ages", "knights", "dark ages"), {"era": "medieval"}),
-        "victorian": (("victorian", "victorian era", "1800s", "19th century", "nineteenth century", "steampunk",
-                       "dickensian"), {"era": "victorian"}),
+        "victorian": (("victorian", "victorian era", "1800s", "19th century", "nineteenth century", "dickensian"),
+                      {"era": "victorian"}),
         "mid_century": (("mid century", "1950s", "50s", "fifties", "mid century modern"), {"era": "mid_century"}),
-        "futuristic": (("futuristic", "future", "far future", "sci fi", "science fiction", "cyberpunk", "2050s"),
+        "futuristic": (("futuristic", "future", "far future", "sci fi", "science fiction", "2050s"),
                        {"era": "futuristic"}),
         "vintage": (("vintage", "retro", "old fashioned", "nostalgic", "1970s", "70s", "seventies"), {"era": "vintage"}),
         "ancient": (("ancient", "antiquity", "ancient times", "prehistoric"), None),
         "contemporary": (("contemporary", "present day", "modern day"), None),
     },
     "time_of_day": {
-        "dawn": (("dawn", "sunrise", "daybreak", "first light", "early morning", "break of day"), {"target": "dawn"}),
-        "morning": (("morning", "morning light", "mid morning"), {"target": "morning"}),
+        "dawn": (("dawn", "sunrise", "daybreak", "first light", "break of day"), {"target": "dawn"}),
+        "morning": (("morning", "morning light", "mid morning", "early morning"), {"target": "morning"}),
         "noon": (("noon", "midday", "daytime", "broad daylight", "high noon", "daylight", "middle of the day"),
                  {"target": "noon"}),
         "golden_hour": (("golden hour", "sunset", "sundown", "golden light", "magic hour", "late afternoon",
@@ -169,7 +169,7 @@ _D: dict[str, dict[str, tuple[tuple[str, ...], dict[str, Any] | None]]] = {
     },
     "weather": {
         "clear": (("clear sky", "clear skies", "sunny", "clear weather", "blue sky", "blue skies", "cloudless",
-                   "fair weather"), {"target": "clear"}),
+                   "fair weather", "clear up", "clears up", "weather clear"), {"target": "clear"}),
         "cloudy": (("cloudy", "overcast", "clouds", "grey sky", "gray sky", "grey skies", "gray skies",
                     "partly cloudy"), {"target": "cloudy"}),
         "rainy": (("rain", "rainy", "raining", "rainstorm", "downpour", "drizzle", "wet weather", "showers"),
@@ -182,15 +182,15 @@ _D: dict[str, dict[str, tuple[tuple[str, ...], dict[str, Any] | None]]] = {
         "warm_cozy": (("cozy", "cosy", "warm lighting", "warm light", "warm glow", "inviting", "homely", "warm mood",
                        "warm and cozy", "warm and cosy"), {"mood": "warm"}),
         "cool_calm": (("calm", "serene", "peaceful", "tranquil", "cool lighting", "cool light", "cool mood",
-                       "relaxing"), {"mood": "cool"}),
+                       "relaxing", "calm and cool", "cool and calm"), {"mood": "cool"}),
         "dramatic": (("dramatic", "dramatic lighting", "intense", "epic", "cinematic lighting", "high contrast"),
                      {"mood": "dramatic"}),
         "mysterious": (("mysterious", "eerie", "ominous", "dark mood", "spooky", "creepy", "haunting", "sinister",
                         "moody"), {"mood": "moody"}),
         "ethereal": (("ethereal", "dreamy", "dreamlike", "soft light", "soft lighting", "romantic", "magical",
-                      "heavenly", "fairy tale"), {"mood": "soft"}),
-        "melancholic": (("melancholic", "melancholy", "gloomy", "somber", "sombre", "sad", "bleak", "lonely"),
-                        {"mood": "moody"}),
+                      "heavenly"), {"mood": "soft"}),
+        "melancholic": (("melancholic", "melancholy", "gloomy", "somber", "sombre", "sad", "sadness", "sorrow",
+                         "bleak", "lonely"), {"mood": "moody"}),
         "neutral": (("neutral lighting", "balanced lighting"), None),
     },
     "color_grading": {
@@ -198,17 +198,20 @@ _D: dict[str, dict[str, tuple[tuple[str, ...], dict[str, Any] | None]]] = {
                             "warm palette", "golden tones", "amber"), {"grade": "warm"}),
         "cool_blue": (("cool", "cooler", "cool tones", "cool colours", "cool colors", "blue tint", "cold tones",
                        "icy", "cold", "bluish", "cool blue"), {"grade": "cool"}),
-        "sepia": (("sepia", "old photo", "old photograph", "antique photo", "brown tones"), {"grade": "sepia"}),
-        "black_white": (("black and white", "monochrome", "grayscale", "greyscale", "b and w", "noir",
-                         "black white"), {"grade": "black_and_white"}),
+        "sepia": (("sepia", "old photo", "old photograph", "antique photo", "brown tones", "vintage tone"),
+                  {"grade": "sepia"}),
+        "black_white": (("black and white", "monochrome", "grayscale", "greyscale", "b and w", "black white"),
+                        {"grade": "black_and_white"}),
         "teal_orange": (("teal and orange", "teal orange", "orange and teal", "blockbuster", "hollywood"),
                         {"grade": "teal_orange"}),
         "vibrant": (("vibrant", "saturated", "vivid", "colorful", "colourful", "punchy", "bold colours",
-                     "bold colors", "bright colours", "bright colors", "more colour", "more color"),
+                     "bold colors", "bright colours", "bright colors", "more colour", "more color", "boost the colours",
+                     "boost the colors"),
                     {"grade": "vibrant"}),
         "pastel": (("pastel", "pastels", "soft colours", "soft colors", "pastel tones"), {"grade": "desaturated"}),
         "desaturated": (("desaturated", "muted", "washed out", "faded", "muted colours", "muted colors",
-                         "low saturation"), {"grade": "desaturated"}),
+                         "low saturation", "wash out", "wash the colours out", "wash the colors out"),
+                        {"grade": "desaturated"}),
         "cinematic": (("cinematic", "film look", "filmic", "movie still", "movie like"), {"grade": "cinematic"}),
         "natural": (("natural colours", "natural colors", "natural grading", "neutral colours", "neutral colors"), None),
     },
@@ -216,10 +219,11 @@ _D: dict[str, dict[str, tuple[tuple[str, ...], dict[str, Any] | None]]] = {
         "pencil_sketch": (("pencil sketch", "sketch", "pencil drawing", "pencil", "drawing", "charcoal", "graphite",
                            "hand drawn", "line drawing"), {"medium": "pencil_sketch"}),
         "oil_paint": (("oil painting", "oil paint", "oil", "painting", "painterly", "impressionist", "impressionism",
-                       "van gogh", "brush strokes", "oil on canvas"), {"medium": "oil_paint"}),
+                       "van gogh", "brush strokes", "oil on canvas", "oils", "in oils"), {"medium": "oil_paint"}),
         "watercolor": (("watercolor", "watercolour", "water color", "water colour", "watercolours", "watercolors",
                         "aquarelle"), {"medium": "watercolor"}),
-        "pixel_art": (("pixel art", "pixelated", "8 bit", "16 bit", "retro game", "video game", "pixel"),
+        "pixel_art": (("pixel art", "pixelated", "8 bit", "16 bit", "retro game", "video game", "pixel",
+                       "retro pixel art", "arcade", "arcade game", "retro arcade", "retro video game"),
                       {"medium": "pixel_art"}),
         "comic": (("comic", "comic book", "cartoon", "graphic novel", "anime", "manga", "cel shaded", "pop art"),
                   {"medium": "comic"}),
@@ -243,10 +247,13 @@ _NO_OP_NOTE = "no classical operation approximates this value faithfully"
 def _dimension_entries() -> tuple[Entry, ...]:
     out: list[Entry] = []
     for dim, values in _D.items():
+        # A location change confined to the background paints a backdrop instead of tinting.
+        confined = {"mode": "backdrop"} if dim == "location" else {}
         for value, (phrases, params) in values.items():
-            actions = () if params is None else (_dim_action(dim, value, params, f"the goal asks for {value.replace('_', ' ')}",
-                                                             confined_params={"mode": "backdrop"} if dim == "location" else {}),)
-            out.append(Entry(f"{dim}:{value}", value.replace("_", " "), phrases, actions, dimension=dim, value=value,
+            label = value.replace("_", " ")
+            actions = () if params is None else (
+                _dim_action(dim, value, params, f"the goal asks for {label}", confined_params=confined),)
+            out.append(Entry(f"{dim}:{value}", label, phrases, actions, dimension=dim, value=value,
                              domain="scene" if dim in SCENE_ONLY else "any", note="" if actions else _NO_OP_NOTE))
     # Compound phrases that name two dimensions at once.
     out.append(Entry("season:winter_wonderland", "winter wonderland", ("winter wonderland", "snowy wonderland"), (
@@ -254,6 +261,66 @@ def _dimension_entries() -> tuple[Entry, ...]:
         _dim_action("atmospheric_effects", "snow", {"effect": "snow"}, "a wonderland needs falling snow")),
         dimension="season", value="winter", domain="scene"))
     return tuple(out)
+
+
+def _theme(slug: str, label: str, phrases: tuple[str, ...], *changes: tuple[str, str, dict[str, Any], str]) -> Entry:
+    return Entry(f"theme:{slug}", label, phrases,
+                 tuple(_dim_action(dim, value, params, why) for dim, value, params, why in changes), domain="scene")
+
+
+#: Named themes (paper B's Complex goals name a theme, not its dimensions), each read as the
+#: dimension changes that most define it, most essential first; written from what the words mean.
+THEMES: tuple[Entry, ...] = (
+    _theme("apocalyptic", "post-apocalyptic", ("post apocalyptic", "apocalyptic", "apocalypse", "world has ended",
+                                               "end of the world", "wasteland"),
+           ("color_grading", "desaturated", {"grade": "desaturated"}, "a wasteland is drained of colour"),
+           ("atmospheric_effects", "haze", {"effect": "haze"}, "dust hangs in the air"),
+           ("mood_lighting", "dramatic", {"mood": "dramatic"}, "harsh, dramatic light")),
+    _theme("cyberpunk", "cyberpunk", ("cyberpunk", "neon city", "neon lit city", "blade runner"),
+           ("time_period", "futuristic", {"era": "futuristic"}, "cyberpunk is a neon-lit future"),
+           ("time_of_day", "night", {"target": "night"}, "it lives at night"),
+           ("color_grading", "vibrant", {"grade": "vibrant"}, "saturated neon colour")),
+    _theme("haunted", "haunted", ("haunted", "horror", "ghostly", "ghost story", "ghosts"),
+           ("mood_lighting", "mysterious", {"mood": "moody"}, "an ominous, dark mood"),
+           ("atmospheric_effects", "fog", {"effect": "fog"}, "fog hides what lurks"),
+           ("time_of_day", "night", {"target": "night"}, "hauntings happen at night")),
+    _theme("zen", "zen", ("zen", "meditative", "zen garden", "zen temple"),
+           ("mood_lighting", "cool_calm", {"mood": "cool"}, "calm, quiet light"),
+           ("color_grading", "pastel", {"grade": "desaturated"}, "soft, restrained colour")),
+    _theme("lantern_festival", "lantern festival", ("lantern festival", "lanterns", "festival of lights",
+                                                    "lantern"),
+           ("time_of_day", "night", {"target": "night"}, "lanterns glow after dark"),
+           ("mood_lighting", "warm_cozy", {"mood": "warm"}, "warm lantern light"),
+           ("atmospheric_effects", "embers", {"effect": "embers"}, "glowing sparks drift up like lanterns")),
+    _theme("noir", "film noir", ("film noir", "noir"),
+           ("color_grading", "black_white", {"grade": "black_and_white"}, "noir is black and white"),
+           ("mood_lighting", "dramatic", {"mood": "dramatic"}, "hard, contrasty light"),
+           ("time_of_day", "night", {"target": "night"}, "noir streets are at night")),
+    _theme("wild_west", "wild west", ("wild west", "western", "frontier town", "cowboy"),
+           ("location", "desert", {"target": "desert"}, "the west is desert country"),
+           ("time_of_day", "golden_hour", {"target": "golden_hour"}, "sundown over the plains"),
+           ("color_grading", "sepia", {"grade": "sepia"}, "an old-photograph tone")),
+    _theme("steampunk", "steampunk", ("steampunk", "steam punk"),
+           ("time_period", "victorian", {"era": "victorian"}, "steampunk is Victorian at heart"),
+           ("atmospheric_effects", "haze", {"effect": "haze"}, "steam and smoke in the air"),
+           ("color_grading", "warm_cinematic", {"grade": "warm"}, "brass and copper warmth")),
+    _theme("tropical", "tropical paradise", ("tropical paradise", "paradise", "island getaway"),
+           ("location", "beach", {"target": "beach"}, "a paradise is a beach"),
+           ("weather", "clear", {"target": "clear"}, "under a clear sky"),
+           ("color_grading", "vibrant", {"grade": "vibrant"}, "vivid tropical colour")),
+    _theme("fairy_tale", "fairy tale", ("fairy tale", "fairytale", "enchanted", "storybook", "fantasy"),
+           ("mood_lighting", "ethereal", {"mood": "soft"}, "soft, magical light"),
+           ("atmospheric_effects", "light_rays", {"effect": "light_rays"}, "shafts of enchanted light"),
+           ("color_grading", "pastel", {"grade": "desaturated"}, "gentle storybook colour")),
+    _theme("arctic", "arctic", ("arctic", "polar", "frozen", "icebound", "tundra"),
+           ("season", "winter", {"target": "winter"}, "a frozen land is deep winter"),
+           ("color_grading", "cool_blue", {"grade": "cool"}, "icy blue tones"),
+           ("atmospheric_effects", "snow", {"effect": "snow"}, "blowing snow")),
+    _theme("inferno", "inferno", ("inferno", "volcanic", "hellish", "fiery", "on fire", "wildfire"),
+           ("atmospheric_effects", "embers", {"effect": "embers"}, "embers fill the air"),
+           ("mood_lighting", "dramatic", {"mood": "dramatic"}, "fierce, dramatic firelight"),
+           ("color_grading", "warm_cinematic", {"grade": "warm"}, "everything glows orange")),
+)
 
 
 # -- companions for temporal consistency (paper B C.3) -----------------------------------------
@@ -477,12 +544,12 @@ ADVERT_ASPECTS: tuple[Entry, ...] = (
 
 #: The plain dimension entries (generated from the table above, plus compound phrases).
 DIMENSION_LEXICON: tuple[Entry, ...] = _dimension_entries()
-#: Everything in the lexicon, advert aspects first (they are the richer reading).
-ENTRIES: tuple[Entry, ...] = ADVERT_ASPECTS + DIMENSION_LEXICON
+#: Everything in the lexicon, advert aspects first (they are the richer reading), then themes.
+ENTRIES: tuple[Entry, ...] = ADVERT_ASPECTS + THEMES + DIMENSION_LEXICON
 #: What a goal is matched against, by domain: scenes never read advert aspects (a "sunny" scene is
 #: clear weather, not a summer sale); adverts never read the landscape dimensions.
 DOMAIN_ENTRIES: dict[str, tuple[Entry, ...]] = {
-    "scene": DIMENSION_LEXICON,
+    "scene": THEMES + DIMENSION_LEXICON,
     "advert": ADVERT_ASPECTS + tuple(e for e in DIMENSION_LEXICON if e.domain != "scene"),
     "any": ENTRIES,
 }
@@ -500,7 +567,7 @@ PRESERVE_DIMENSIONS: dict[str, tuple[str, ...]] = {
     "location": ("location",), "setting": ("location",), "place": ("location",), "landscape": ("location",),
     "architecture": ("architecture",), "architectural style": ("architecture",), "building style": ("architecture",),
     "era": ("time_period",), "time period": ("time_period",), "period": ("time_period",),
-    "time of day": ("time_of_day",), "lighting": ("time_of_day", "mood_lighting"), "light": ("time_of_day", "mood_lighting"),
+    "time of day": ("time_of_day",), "lighting": ("mood_lighting",), "light": ("mood_lighting",),
     "season": ("season",), "weather": ("weather",), "mood": ("mood_lighting",), "mood lighting": ("mood_lighting",),
     "colours": ("color_grading",), "colors": ("color_grading",), "colour grading": ("color_grading",),
     "color grading": ("color_grading",), "palette": ("color_grading",), "grade": ("color_grading",),
@@ -533,7 +600,8 @@ DEFAULT_PLACE: dict[str, str] = {"product": "foreground", "subject": "foreground
 
 # -- matching ------------------------------------------------------------------------------------
 _KEEP = r"keep|keeping|preserve|preserving|retain|retaining|maintain|maintaining|leave|leaving|dont change|" \
-        r"do not change|without changing|dont touch|do not touch|protect|protecting"
+        r"do not change|without changing|dont touch|do not touch|protect|protecting|dont move|do not move|" \
+        r"dont alter|do not alter"
 _KEEP_RE = re.compile(rf"\b(?:{_KEEP})\b")
 _NEGATORS = frozenset({"no", "not", "without", "remove", "removing", "less", "fewer", "reduce", "dont", "never",
                        "minus", "avoid", "lose"})
@@ -599,6 +667,25 @@ def _phrase_index(entries: Iterable[Entry]) -> list[tuple[tuple[str, ...], int, 
 
 _INDEX_CACHE: dict[str, list[tuple[tuple[str, ...], int, Entry]]] = {}
 
+# Weather and particles in the air look alike ("snow" is both); nearby words say which is meant.
+_WEATHER_AIR = {"weather:snowy": "atmospheric_effects:snow", "weather:foggy": "atmospheric_effects:fog",
+                "weather:rainy": "atmospheric_effects:rain"}
+_WEATHER_WORDS = frozenset({"weather", "day", "sky", "skies"})
+_AIR_WORDS = frozenset({"air", "effect", "floating", "drifting", "falling", "particles", "overlay"})
+
+
+def _weather_or_air(entry: Entry, window: list[str]) -> Entry:
+    """The weather reading of a particle phrase next to "weather"/"day", and the particle reading
+    of a weather phrase next to "in the air"/"effect" (each only without its own owner word)."""
+    words = set(window)
+    by_aspect = {e.aspect: e for e in DIMENSION_LEXICON}
+    if entry.aspect in _WEATHER_AIR and words & _AIR_WORDS and not words & _WEATHER_WORDS:
+        return by_aspect[_WEATHER_AIR[entry.aspect]]
+    back = {v: k for k, v in _WEATHER_AIR.items()}
+    if entry.aspect in back and words & _WEATHER_WORDS and not words & _AIR_WORDS:
+        return by_aspect[back[entry.aspect]]
+    return entry
+
 
 def find_matches(text: str, domain: str = "scene", *, ignore: Iterable[str] = ()) -> list[Match]:
     """Every phrase of ``DOMAIN_ENTRIES[domain]`` in ``text``, longest first, each word used once at most.
@@ -608,8 +695,12 @@ def find_matches(text: str, domain: str = "scene", *, ignore: Iterable[str] = ()
     Returned in order of position.
     """
     words = normalize(text).split()
-    blocked = set(normalize(" ".join(ignore)).split())
-    used = [w in blocked for w in words]
+    used = [False] * len(words)
+    for phrase in ignore:  # block each occurrence of the whole phrase, not its words everywhere
+        tokens = normalize(phrase).split()
+        for i in range(len(words) - len(tokens) + 1):
+            if tokens and words[i: i + len(tokens)] == tokens:
+                used[i: i + len(tokens)] = [True] * len(tokens)
     if domain not in _INDEX_CACHE:
         _INDEX_CACHE[domain] = _phrase_index(DOMAIN_ENTRIES[domain])
     index = _INDEX_CACHE[domain]
@@ -619,6 +710,7 @@ def find_matches(text: str, domain: str = "scene", *, ignore: Iterable[str] = ()
         for i in range(len(words) - n + 1):
             if tuple(words[i: i + n]) == tokens and not any(used[i: i + n]):
                 negated = any(w in _NEGATORS for w in words[max(0, i - 2): i])
+                entry = _weather_or_air(entry, words[max(0, i - 4): i + n + 4])
                 found.append(Match(entry, " ".join(tokens), i, i + n, negated))
                 for j in range(i, i + n):
                     used[j] = True
@@ -685,6 +777,32 @@ def paper_action_params(action: Action, context: Mapping[str, str], description:
     return out
 
 
+_TURN_VERBS = frozenset({"turn", "transform", "convert", "change", "make", "switch", "shift", "morph", "move", "put",
+                         "set", "bring", "take"})
+
+
+def source_and_target(clause: str) -> tuple[str, str]:
+    """Split "turn this city into a desert" / "from summer to winter" into (source, target) text.
+
+    The source is what stands between a verb of change and "into" (at most six words: "turn *this
+    modern city* into"), or between "from" and "to"; only the rest names changes. A clause with
+    neither is all target.
+    """
+    words = clause.split()
+    if "into" in words:
+        k = words.index("into")
+        for j in range(k - 1, max(-1, k - 8), -1):
+            if words[j] in _TURN_VERBS:
+                return " ".join(words[j + 1: k]), " ".join(words[: j + 1] + words[k + 1:])
+        return "", clause
+    if "from" in words:
+        f = words.index("from")
+        if "to" in words[f + 1: f + 8]:
+            t = words.index("to", f + 1)
+            return " ".join(words[f + 1: t]), " ".join(words[:f] + words[t + 1:])
+    return "", clause
+
+
 @dataclass(frozen=True)
 class GoalReading:
     """What the lexicon reads in a goal.
@@ -713,12 +831,14 @@ def read_goal(goal: str, *, advert: bool, ignore: Iterable[str] = ()) -> GoalRea
         keep_texts: list[str] = []
         ignored: list[tuple[Match, str]] = []
         for clause in split_clauses(goal):
-            matches = find_matches(clause.text, domain, ignore=ignore)
             if clause.keep:
                 keep_texts.append(clause.text)
-                kept.extend(matches)
+                kept.extend(find_matches(clause.text, domain, ignore=ignore))
                 continue
-            for m in matches:
+            source, target = source_and_target(clause.text)
+            for m in find_matches(source, domain, ignore=ignore):
+                ignored.append((m, f"'{m.phrase}' describes what the image is now (\"{source} ...\"), not the target"))
+            for m in find_matches(target, domain, ignore=ignore):
                 if m.negated:
                     ignored.append((m, f"'{m.phrase}' is negated; the classical tools add effects, they cannot remove them"))
                 else:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 from scipy import ndimage
 
 from baselines import lexicon as lx
@@ -53,8 +53,10 @@ _H = {"left": (0.0, 0.46), "centre": (0.22, 0.78), "right": (0.54, 1.0)}
 #: Softening of every confining region's edge (relative to the short side), so a confined edit
 #: fades out instead of stopping at a hard line; the kept thing sits well inside its cell.
 FEATHER = 0.03
+#: What a thing the sample asks to keep keeps around it (relative to the short side).
+MARGIN = 0.015
 # Colour distance (0-255 RGB, Euclidean) under which a pixel has "the same colour" as a background group.
-_TOLERANCE = 30.0
+_TOLERANCE = 36.0
 _POSITION = re.compile(r"\b(?:at|in|on|to|along) the (?:(top|bottom|upper|lower|middle|centre|center) )?"
                        r"(left|right|centre|center|middle|top|bottom)\b")
 # Overlay slots, in order of preference: (vertical, horizontal, x, y) in relative coordinates.
@@ -123,12 +125,13 @@ class _Candidate:
 
 
 class RulePipeline(Component):
-    """Lexicon rules decompose the goal into 2-5 ordered classical tool calls, each with a reason.
+    """Lexicon rules decompose the goal into 2-5 ordered classical tool calls, each with a reason
+    (options: max_steps=5, min_steps=2, strength=1.0, use_context=true, regions=true, refine=true).
 
     Options: ``max_steps`` (5) and ``min_steps`` (2) bound the plan; ``strength`` (1.0) scales the
-    ops' default intensity for every requested dimension change (capped at 1); ``use_context`` (true) skips changes
-    ``sample.context`` says are already true; ``regions`` (true) confines steps to keep preserved
-    things untouched (false: every step edits the whole image, an ablation); ``refine`` (true)
+    ops' default intensity for every requested dimension change (capped at 1); ``use_context``
+    (true) skips changes ``sample.context`` says are already true; ``regions`` (true) confines steps
+    to keep preserved things untouched (false: every step edits the whole image, an ablation); ``refine`` (true)
     releases pixels of a kept thing's coarse cell that have the surrounding background's colour.
     """
 
@@ -169,6 +172,13 @@ class RulePipeline(Component):
         return ctx.trajectory(current, plan=plan)
 
 
+def _soften(cell: np.ndarray) -> np.ndarray:
+    """``cell`` (bool) as a float mask softened outward by ``FEATHER``: 1 inside, fading outside."""
+    radius = FEATHER * min(cell.shape)
+    blurred = Image.fromarray(cell.astype(np.uint8) * 255, "L").filter(ImageFilter.GaussianBlur(radius))
+    return np.maximum(cell.astype(np.float32), np.asarray(blurred, dtype=np.float32) / 255.0)
+
+
 class _Planner:
     """One planning pass over one sample (keeps the notes that become the plan's reasoning)."""
 
@@ -180,6 +190,8 @@ class _Planner:
         self.reading = lx.read_goal(sample.goal, advert=self.advert, ignore=(product,) if product else ())
         self.notes: list[str] = []
         self.located = locate(sample.description, product)
+        self._keep_cache: dict[tuple[Any, ...], tuple[np.ndarray, bool]] = {}
+        self._preserved: list[Place] = []
 
     # what to preserve --------------------------------------------------------------------------
     def _preserve(self) -> tuple[dict[str, str], list[tuple[str, str, Place | None]]]:
@@ -238,7 +250,8 @@ class _Planner:
         seen: dict[str, str] = {}
         for rank, m in enumerate(self.reading.changes):
             if m.entry.aspect in seen:
-                self.notes.append(f"'{m.phrase}' asks for {m.entry.label} too, already planned from '{seen[m.entry.aspect]}'")
+                self.notes.append(f"'{m.phrase}' asks for {m.entry.label} too, "
+                                  f"already planned from '{seen[m.entry.aspect]}'")
                 continue
             seen[m.entry.aspect] = m.phrase
             if not m.entry.actions:
@@ -251,7 +264,7 @@ class _Planner:
                     continue
                 self._take(action, taken)
                 chosen.append(_Candidate(action, m, (i, rank, 0)))
-        for m, why in self.reading.ignored:
+        for _, why in self.reading.ignored:
             self.notes.append(why)
         if chosen and len(chosen) < self.cfg.min_steps:
             for c in list(chosen):
@@ -261,7 +274,8 @@ class _Planner:
                 if support is None or self._skip(support, taken, dims):
                     continue
                 self._take(support, taken)
-                chosen.append(_Candidate(support, c.match, (99, c.rank[1], len(chosen)), support_for=c.action.value))
+                rank = (99, c.rank[1], len(chosen))  # after every requested step when trimming
+                chosen.append(_Candidate(support, c.match, rank, support_for=c.action.value))
         return chosen
 
     # where -------------------------------------------------------------------------------------
@@ -290,43 +304,61 @@ class _Planner:
         subject = [] if has_subject else [("the main subject", self._subject())]
         return subject + kept + [(o.label, ("box", o.box)) for o in self.located]
 
-    def _keep_mask(self, place: Place) -> tuple[np.ndarray, bool]:
-        """The pixels of ``place`` to keep, and whether refining changed the plain cell.
+    def _keep_mask(self, place: Place, margin: bool = False) -> tuple[np.ndarray, bool]:
+        """How much to keep each pixel for ``place`` (float, 1 = keep), and whether refining changed it.
 
         A thing's cell is coarse, so (with ``refine``) pixels in it that have one of the colours
         surrounding the cell are treated as background: the colours of a ring around the cell are
-        grouped greedily (within ``_TOLERANCE``), groups covering at least 15 % of the ring count as
+        grouped greedily (within ``_TOLERANCE``), groups covering at least 8 % of the ring count as
         background colours, and cell pixels close to one of them are released. The sky and the
-        ground (kept as whole named halves) are never refined.
+        ground (kept as whole named halves) are never refined. A refined mask follows colour edges
+        and stays hard; an unrefined cell is softened outward only (``FEATHER``), so the edit fades
+        out around it and the cell itself stays fully kept. With ``margin`` (things the sample asks
+        to keep), a refined mask is grown by ``MARGIN`` and softened: the thing keeps its immediate
+        surroundings too (the gaps between a logo's letters, the backdrop hugging a product).
         """
+        key = (place[0], tuple(place[1]) if place[0] == "box" else place[1], margin)
+        if key not in self._keep_cache:
+            keep, refined = self._compute_keep(place)
+            if margin and refined:
+                r = max(1, int(round(MARGIN * min(keep.shape))))
+                yy, xx = np.mgrid[-r: r + 1, -r: r + 1]
+                keep = _soften(ndimage.binary_dilation(keep > 0.5, structure=xx * xx + yy * yy <= r * r))
+            self._keep_cache[key] = (keep, refined)
+        return self._keep_cache[key]
+
+    def _compute_keep(self, place: Place) -> tuple[np.ndarray, bool]:
         kind, where = place
         r = Region(kind="named", name=where) if kind == "named" else Region(kind="box", box=tuple(where))
         cell = region_mask(r, self.image.size) > 0.5
+        soft = _soften(cell)
         if not self.cfg.refine or (kind == "named" and where != "foreground") or not cell.any():
-            return cell, False
+            return soft, False
         margin = max(2, int(round(0.03 * min(cell.shape))))
         ring = ndimage.maximum_filter(cell, size=2 * margin + 1) & ~cell
         arr = np.asarray(self.image.convert("RGB"), dtype=np.float32)
         pixels = arr[ring]
         if len(pixels) < 16:
-            return cell, False
+            return soft, False
         colours: list[np.ndarray] = []
         left = pixels
-        for _ in range(4):
+        for _ in range(6):
             if len(left) == 0:
                 break
             codes = (left // 8).astype(np.int32) @ np.array([1024, 32, 1])
             vals, counts = np.unique(codes, return_counts=True)
             seed = left[codes == vals[np.argmax(counts)]].mean(axis=0)
             near = np.linalg.norm(left - seed, axis=1) < _TOLERANCE
-            if near.sum() >= 0.15 * len(pixels):
+            if near.sum() >= 0.08 * len(pixels):
                 colours.append(left[near].mean(axis=0))
             left = left[~near]
         if not colours:
-            return cell, False
+            return soft, False
         dist = np.min(np.stack([np.linalg.norm(arr - c, axis=2) for c in colours]), axis=0)
         keep = cell & (dist >= _TOLERANCE)
-        return keep, bool((cell & ~keep).any())
+        if not (cell & ~keep).any():
+            return soft, False
+        return keep.astype(np.float32), True
 
     def _region(self, excl: list[tuple[str, Place]]) -> Region | None:
         """One region for "everything but ``excl``": a named or inverted region when that is exact,
@@ -337,22 +369,22 @@ class _Planner:
                 places.append(place)
         if not places:
             return None
-        kept = [self._keep_mask(p) for p in places]
+        kept = [self._keep_mask(p, margin=p in self._preserved) for p in places]
         if len(places) == 1 and not kept[0][1]:
             kind, where = places[0]
             if kind == "named":
                 return Region(kind="named", name="background", feather=FEATHER) if where == "foreground" else \
                     Region(kind="named", name=where, invert=True, feather=FEATHER)
             return Region(kind="box", box=tuple(where), invert=True, feather=FEATHER)
-        inside = np.zeros((self.image.height, self.image.width), bool)
+        inside = np.zeros((self.image.height, self.image.width), np.float32)
         for mask, _ in kept:
-            inside |= mask
-        mask_image = mask_to_image((~inside).astype(np.float32))
+            inside = np.maximum(inside, mask)
+        mask_image = mask_to_image(1.0 - inside)
         if self.ctx is None:
             from bench.ids import image_id
 
-            return Region(kind="mask", mask=image_id(mask_image), feather=FEATHER)
-        return Region(kind="mask", mask=self.ctx.put(mask_image), feather=FEATHER)
+            return Region(kind="mask", mask=image_id(mask_image))
+        return Region(kind="mask", mask=self.ctx.put(mask_image))
 
     def _slot(self, used: set[tuple[str, str]]) -> tuple[float, float, str]:
         busy = {(o.v, o.h) for o in self.located} | used
@@ -371,7 +403,7 @@ class _Planner:
         behind = np.zeros(arr.shape[:2], bool)
         for o in self.located:
             keep, _ = self._keep_mask(("box", o.box))
-            behind |= (region_mask(Region(kind="box", box=o.box), self.image.size) > 0.5) & ~keep
+            behind |= (region_mask(Region(kind="box", box=o.box), self.image.size) > 0.5) & (keep < 0.5)
         if behind.sum() < 0.01 * behind.size:
             behind = region_mask(region, self.image.size, self.ctx.images.get if self.ctx else None) > 0.5
         px = arr[behind] if behind.any() else arr.reshape(-1, 3)
@@ -383,6 +415,7 @@ class _Planner:
     # the plan ----------------------------------------------------------------------------------
     def build(self) -> Plan:
         dims, things = self._preserve()
+        self._preserved = [place for _, _, place in things if place is not None]
         chosen = self._select(dims)
         fallback = False
         if not chosen and not self.reading.changes:
@@ -425,7 +458,8 @@ class _Planner:
         if a.scope == "overlay" and a.action in ("add_text", "add_badge"):
             x, y, where = self._slot(slots)
             params.update({"x": x, "y": y})
-            reasons.append(f"placed at the {where}, where the description puts nothing")
+            reasons.append(f"placed at the {where}, where the description puts nothing" if self.located
+                           else f"placed at the {where} (the description places nothing)")
         if a.action == "replace_background" and "color" not in params:
             params["color"] = self._fill_colour(region)
             reasons.append(f"fill {params['color']}: the median colour behind the elements, muted")

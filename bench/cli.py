@@ -213,6 +213,17 @@ def leaderboard_cmd(run_dirs: tuple[str, ...], out: str, title: str | None) -> N
     click.echo(f"leaderboard: {index}")
 
 
+def _attach_label_commands() -> None:
+    """``annotate`` and ``calibrate`` live in their own module; attached here so ``--help`` lists them."""
+    from bench.cli_labels import annotate_cmd, calibrate_cmd
+
+    cli.add_command(annotate_cmd, "annotate")
+    cli.add_command(calibrate_cmd, "calibrate")
+
+
+_attach_label_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: maps editbench errors to exit code 2 with one line, unless ``--debug``."""
     args = list(sys.argv[1:] if argv is None else argv)

@@ -76,8 +76,9 @@ class ToolBox:
         if key not in self._tools:
             tool = registry.build("tools", spec)
             cfg = tool.config() if hasattr(tool, "config") else dict(args)
+            extra = tool.identity_extra() if hasattr(tool, "identity_extra") else {}
             self._tools[key] = tool
-            self._ids[key] = component_id(name, cfg, getattr(tool, "version", "1"))
+            self._ids[key] = component_id(name, cfg, getattr(tool, "version", "1"), extra=extra)
         return self._tools[key]
 
     def id_of(self, name: str, **args: Any) -> str:

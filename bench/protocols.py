@@ -107,6 +107,7 @@ class JudgeItem:
     load_image: Any = None  # callable(image id) -> PIL image, for intermediate images and masks
     other: JudgeItem | None = None  # the competitor, for pairwise judges
     put_raw: Any = None  # callable(text) -> raw id: where a model judge keeps its raw replies
+    get_sidecar: Any = None  # callable(image id, suffix) -> bytes | None: generator sidecars (scene specs)
 
 
 @runtime_checkable

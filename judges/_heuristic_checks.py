@@ -10,7 +10,8 @@ same), plus two the judge's own lexicon produces (:mod:`judges._heuristic_lexico
     "decrease"); ``need = x``, or ``r * |a|``. **pass** when ``delta >= need``; **partial** when the
     change is in the asked direction and at least half of ``need`` (``need / 2 <= delta < need``);
     **fail** otherwise. Undecidable when ``a`` or ``b`` is NaN (a region with no pixels, or no
-    colour for ``hue_distance``), or when ``need`` is 0 (a ratio of a source value of 0: nothing to
+    colour for ``hue_distance``; for ``hue_distance`` also when either region's mean saturation is
+    under :data:`MIN_COLOUR`, where the hue is noise), or when ``need`` is 0 (a ratio of a source value of 0: nothing to
     reduce, so a no-op would pass).
 ``{"measure": "structure_kept", "region": R, "at_least": t}``
     luma SSIM averaged over R. **pass** when ``>= t``; **partial** within :data:`STRUCTURE_MARGIN`
@@ -41,12 +42,15 @@ from judges._heuristic_measure import SINGLE_IMAGE, ImageMeasures, PairMeasures
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MIN_TEXT", "STRUCTURE_MARGIN", "TEXT_MARGIN", "Outcome", "evaluate"]
+__all__ = ["MIN_COLOUR", "MIN_TEXT", "STRUCTURE_MARGIN", "TEXT_MARGIN", "Outcome", "evaluate"]
 
 #: SSIM below a preservation threshold by at most this much is "partial" (a light disturbance).
 STRUCTURE_MARGIN = 0.05
 #: A kept-text ratio below its threshold by at most this much is "partial".
 TEXT_MARGIN = 0.1
+#: A region whose mean saturation is below this has no hue to speak of: ``hue_distance`` weighs
+#: pixels by saturation, so over a nearly grey region it reads the hue of a few stray pixels.
+MIN_COLOUR = 0.03
 #: A source region whose text score is below this does not read as text: nothing to keep.
 MIN_TEXT = 0.05
 
@@ -57,6 +61,11 @@ class Outcome:
 
     verdict: str
     rationale: str
+
+
+def _at_least(value: float, threshold: float) -> bool:
+    """``value >= threshold`` up to float rounding (0.45 - 0.40 is 0.04999... in binary)."""
+    return value >= threshold - 1e-9 * max(1.0, abs(threshold))
 
 
 def _where(region: Any) -> str:
@@ -95,7 +104,9 @@ def _evaluate(hint: Any, src: ImageMeasures, res: ImageMeasures, pair: PairMeasu
     measure = hint["measure"]
     region = hint.get("region", "full")
     if measure is None:
-        return Outcome("undecidable", f"no weight-free measure decides it: {hint.get('why') or 'no reason given'}")
+        return Outcome(
+            "undecidable", f"no weight-free measure decides it: {hint.get('why') or 'no reason given'}"
+        )
     if measure == "structure_kept" and "at_least" in hint:
         return _structure(pair, region, float(hint["at_least"]))
     if measure == "text_likelihood" and "at_least_ratio" in hint:
@@ -119,7 +130,17 @@ def _change(hint: dict, src: ImageMeasures, res: ImageMeasures, measure: str, re
     b = res.value(measure, region, **options)
     where = _where(region)
     if not (math.isfinite(a) and math.isfinite(b)):
-        return Outcome("undecidable", f"{label} over {where} is not measurable: source {_fmt(a)}, result {_fmt(b)}")
+        return Outcome(
+            "undecidable", f"{label} over {where} is not measurable: source {_fmt(a)}, result {_fmt(b)}"
+        )
+    if measure == "hue_distance":
+        sa, sb = src.value("saturation", region), res.value("saturation", region)
+        if not (sa >= MIN_COLOUR and sb >= MIN_COLOUR):
+            return Outcome(
+                "undecidable",
+                f"{label} over {where} is not measurable: mean saturation source {_fmt(sa)}, result "
+                f"{_fmt(sb)} (a hue needs >= {MIN_COLOUR:g}; the hue of a nearly grey region is noise)",
+            )
     up = hint["direction"] == "increase"
     delta = (b - a) if up else (a - b)
     if "min_change" in hint:
@@ -131,12 +152,14 @@ def _change(hint: dict, src: ImageMeasures, res: ImageMeasures, measure: str, re
         asked = f"asked: {hint['direction']} by >= {ratio:g} x {_fmt(abs(a))} = {_fmt(need)}"
     else:
         return Outcome("undecidable", f"change hint for {measure} without min_change or min_change_ratio")
-    head = f"{label} over {where}: {_fmt(a)} -> {_fmt(b)} ({'+' if b >= a else '-'}{_fmt(abs(b - a))}; {asked})"
+    head = (
+        f"{label} over {where}: {_fmt(a)} -> {_fmt(b)} ({'+' if b >= a else '-'}{_fmt(abs(b - a))}; {asked})"
+    )
     if not (math.isfinite(need) and need > 0):
         return Outcome("undecidable", f"{head}; the source value leaves nothing to {hint['direction']}")
-    if delta >= need:
+    if _at_least(delta, need):
         return Outcome("pass", head)
-    if delta >= need / 2:
+    if _at_least(delta, need / 2):
         return Outcome("partial", f"{head}; right direction, at least half the change asked")
     if delta > 0:
         return Outcome("fail", f"{head}; right direction but under half the change asked")
@@ -149,9 +172,9 @@ def _structure(pair: PairMeasures, region: Any, at_least: float) -> Outcome:
     if not math.isfinite(v):
         return Outcome("undecidable", f"structure over {where} is not measurable (empty or tiny region)")
     head = f"luma SSIM over {where}: {_fmt(v)} (kept when >= {at_least:g})"
-    if v >= at_least:
+    if _at_least(v, at_least):
         return Outcome("pass", head)
-    if v >= at_least - STRUCTURE_MARGIN:
+    if _at_least(v, at_least - STRUCTURE_MARGIN):
         return Outcome("partial", f"{head}; within {STRUCTURE_MARGIN:g} of the threshold")
     return Outcome("fail", head)
 
@@ -161,14 +184,18 @@ def _text(src: ImageMeasures, res: ImageMeasures, region: Any, ratio: float) -> 
     b = res.value("text_likelihood", region)
     where = _where(region)
     if not (math.isfinite(a) and math.isfinite(b)):
-        return Outcome("undecidable", f"text score over {where} is not measurable: source {_fmt(a)}, result {_fmt(b)}")
+        return Outcome(
+            "undecidable", f"text score over {where} is not measurable: source {_fmt(a)}, result {_fmt(b)}"
+        )
     if a < MIN_TEXT:
-        return Outcome("undecidable", f"the source's {where} does not read as text (score {_fmt(a)} < {MIN_TEXT:g})")
+        return Outcome(
+            "undecidable", f"the source's {where} does not read as text (score {_fmt(a)} < {MIN_TEXT:g})"
+        )
     kept = b / a
     head = f"text score over {where}: {_fmt(a)} -> {_fmt(b)} (kept {kept:.0%}; kept when >= {ratio:.0%})"
-    if kept >= ratio:
+    if _at_least(kept, ratio):
         return Outcome("pass", head)
-    if kept >= ratio - TEXT_MARGIN:
+    if _at_least(kept, ratio - TEXT_MARGIN):
         return Outcome("partial", f"{head}; within {TEXT_MARGIN:.0%} of the threshold")
     return Outcome("fail", head)
 
@@ -182,9 +209,9 @@ def _confined(pair: PairMeasures, region: Any, at_most: float) -> Outcome:
         f"mean change outside {where}: {_fmt(change.outside)} (inside {_fmt(change.inside)}; "
         f"confined when <= {at_most:g})"
     )
-    if change.outside <= at_most:
+    if _at_least(at_most, change.outside):
         return Outcome("pass", head)
-    if change.outside <= 2 * at_most:
+    if _at_least(2 * at_most, change.outside):
         return Outcome("partial", f"{head}; within twice the limit")
     return Outcome("fail", head)
 

@@ -17,6 +17,22 @@ from bench.spec import ComponentSpec
 from leaderboard.formatting import MISSING, format_time, parse_time, short_hash
 from leaderboard.views import Header, JudgeView, RunView, SuiteView, SystemView
 
+# Okabe-Ito's colour-blind-safe palette, then a few of Tableau's: systems take them in order.
+PALETTE: tuple[str, ...] = (
+    "#0072b2",
+    "#e69f00",
+    "#009e73",
+    "#cc79a7",
+    "#56b4e9",
+    "#d55e00",
+    "#f0c000",
+    "#555555",
+    "#8c564b",
+    "#17becf",
+    "#bcbd22",
+    "#9467bd",
+)
+
 
 def anchor(prefix: str, *parts: str) -> str:
     """A short HTML id that is safe whatever the parts contain (suite names, sample ids)."""
@@ -68,6 +84,8 @@ class Names:
                 oracle=bool(info.get("oracle")),
                 models=tuple(str(m) for m in info.get("models") or ()),
                 tools=tuple(str(t) for t in info.get("tools") or ()),
+                reward_judge=str(info.get("reward_judge") or ""),
+                color=PALETTE[len(self.systems) % len(PALETTE)],
             )
         self.judges: dict[str, JudgeView] = {}
         for i in judge_ids:

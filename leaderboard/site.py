@@ -1,49 +1,117 @@
 """``build_site``: one or more run stores in, a static leaderboard folder out.
 
-The site is built from the run store alone (``run.json``, samples, trajectories, judgements and
-images, read through :func:`bench.results.load_results`): no suite, system or judge code runs, so a
-site can be rebuilt anywhere from the run folders. Several runs merge by record key (suite, sample,
-system, judge); for the same key, the run given later wins.
+The site is built from the run store alone (``run.json``, samples, trajectories, judgements,
+images and ``calibration/*.json``, read through :func:`bench.results.load_results`): no suite,
+system or judge code runs, so a site can be rebuilt anywhere from the run folders. Several runs
+merge by record key (suite, sample, system, judge); for the same key, the run given later wins.
 
 Output::
 
-    out/index.html              self-contained page (inline CSS and JS), works from file://
-    out/samples-<suite>-<n>.html  the comparison grid in pages, only when the runs are large
-    out/img/<id>.png            full-size copy of every image shown
-    out/img/<id>.thumb.jpg      256-px thumbnail, lazy-loaded by the page
+    out/index.html               overview: systems × suites, ranks, rank stability, tracks
+    out/suite-<suite>.html       per suite: every score, breakdowns, strengths, charts
+    out/compare.html             side by side: every system's result per sample, with filters
+    out/trajectory.html          the trajectory viewer (plan, steps, regions, judges)
+    out/data-meta.js             index of suites, systems, judges for the scripts
+    out/data-cmp-NNN.js          comparison rows, 50 samples a file
+    out/data-trj-NNN.js          trajectories of the same 50 samples, loaded on demand
+    out/data/leaderboard.json    the numbers, machine-readable (schema_version), and CSVs
+    out/img/<id>.png             full-size copy of every image shown, named by content id
+    out/img/<id>.thumb.jpg       256-px thumbnail, lazy-loaded by the pages
+    out/img/region-<hash>.png    region overlays for the trajectory viewer
 
-Rebuilding into the same folder rewrites the pages (removing grid pages it no longer needs) and
+Rebuilding into the same folder rewrites pages and data (removing chunks it no longer needs) and
 adds only images that are new.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from PIL import Image
+
 from bench.images import atomic_write
+from bench.report import summary_table
 from bench.results import Results, load_results
 from leaderboard.assets import ImageExporter
-from leaderboard.grid import build_grids
+from leaderboard.calibration import read_calibrations
+from leaderboard.catalog import Catalog
+from leaderboard.chunks import PREFIX, write_chunk
+from leaderboard.compare import compare_chunks
+from leaderboard.export import write_data
 from leaderboard.header import Names, build_header, suite_views
-from leaderboard.render import PAGE_PREFIX, render_site
-from leaderboard.table import build_tables
-from leaderboard.views import Page
+from leaderboard.overlays import OverlayExporter
+from leaderboard.overview import build_overview, rank_suite
+from leaderboard.render import Site, render_site
+from leaderboard.suitepage import build_suite_page
+from leaderboard.table import BOOTSTRAP_SEED, build_tables
+from leaderboard.trajectories import trajectory_chunk
 
 log = logging.getLogger(__name__)
 
 
-def assemble(res: Results, out: Path, *, title: str | None = None, n_resamples: int = 2000) -> Page:
-    """Everything the page shows, from merged results; exports the images it needs into ``out``."""
+def _run_hash(res: Results) -> str:
+    names = sorted(str(m.get("name") or st.root.name) for m, st in zip(res.runs, res.stores, strict=False))
+    return hashlib.sha256("\x1f".join(names).encode()).hexdigest()[:12]
+
+
+def _load(res: Results, image_id: str) -> Image.Image | None:
+    path = res.image_path(image_id)
+    if path is None:
+        return None
+    with Image.open(path) as im:
+        im.load()
+        return im.copy()
+
+
+def assemble(res: Results, out: Path, *, title: str | None = None, n_resamples: int = 2000) -> Site:
+    """Everything the site shows, from merged results; writes images and data chunks into ``out``."""
     names = Names(res)
     suites = suite_views(res)
+    header = build_header(res, names, suites, title)
+    calibrations = read_calibrations(res.stores)
+    summary = summary_table(res, seed=BOOTSTRAP_SEED, n_resamples=n_resamples)
+    tables = {
+        t.suite.ref: t for t in build_tables(res, names, suites, summary=summary, calibrations=calibrations)
+    }
+    rankings = {}
+    for ref, view in suites.items():
+        r = rank_suite(res, names, view, summary, calibrations)
+        if r is not None:
+            rankings[ref] = r
+    overview = build_overview(list(rankings.values()), names, res)
+    pages = [
+        build_suite_page(res, names, r, tables.get(ref), n_resamples=n_resamples)
+        for ref, r in rankings.items()
+    ]
+
     exporter = ImageExporter(out, res.image_path)
-    return Page(
-        header=build_header(res, names, suites, title),
-        tables=tuple(build_tables(res, names, suites, n_resamples=n_resamples)),
-        grids=tuple(build_grids(res, names, suites, exporter)),
+    overlays = OverlayExporter(out, lambda i: _load(res, i))
+    catalog = Catalog(res, names, suites, rankings, calibrations)
+    catalog.export_images(exporter)
+    run_hash = _run_hash(res)
+    written = {write_chunk(out, "meta", catalog.meta(header.title, run_hash))}
+    cmp_files = []
+    for name, payload in compare_chunks(catalog, exporter).items():
+        cmp_files.append(write_chunk(out, name, payload))
+    for chunk in catalog.chunks:
+        written.add(write_chunk(out, chunk.trj, trajectory_chunk(catalog, chunk, exporter, overlays)))
+    written.update(cmp_files)
+    for stale in out.glob(f"{PREFIX}*.js"):
+        if stale.name not in written:
+            stale.unlink()
+    data = write_data(out, res, names, header, overview, [p.numbers for p in pages], summary, calibrations)
+    data_files = tuple(sorted(str(p.relative_to(out)) for p in data.parent.iterdir() if p.is_file()))
+    return Site(
+        header=header,
+        overview=overview,
+        suites=tuple(pages),
+        compare_chunks=tuple(cmp_files),
+        data_files=data_files,
+        run_hash=run_hash,
     )
 
 
@@ -58,18 +126,21 @@ def build_site(
     out.mkdir(parents=True, exist_ok=True)
     res = load_results([Path(d) for d in run_dirs])
     try:
-        page = assemble(res, out, title=title)
-        files = render_site(page)
+        site = assemble(res, out, title=title)
+        files = render_site(site)
     finally:
         for store in res.stores:
             store.close()
-    for stale in out.glob(f"{PAGE_PREFIX}*.html"):
+    for stale in list(out.glob("suite-*.html")) + list(out.glob("samples-*.html")):
         if stale.name not in files:
             stale.unlink()
+    for name in ("compare.html", "trajectory.html"):
+        if name not in files and (out / name).exists():
+            (out / name).unlink()
     for name, html in files.items():
         atomic_write(out / name, html.encode("utf-8"))
     index = out / "index.html"
     log.info(
-        "leaderboard written to %s (%d suites, %d systems)", index, len(page.tables), page.header.n_systems
+        "leaderboard written to %s (%d suites, %d systems)", index, len(site.suites), site.header.n_systems
     )
     return index

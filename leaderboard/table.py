@@ -18,6 +18,7 @@ import pandas as pd
 from bench.model import ScoreSpec
 from bench.report import summary_table
 from bench.results import Results
+from leaderboard.calibration import calibration_for
 from leaderboard.formatting import MISSING, bare_format, format_range, format_score, format_value, is_number
 from leaderboard.header import Names
 from leaderboard.views import Bar, Cell, Column, Row, SuiteTable, SuiteView
@@ -84,10 +85,18 @@ def _empty_cell(column: Column, why: str) -> Cell:
 
 
 def build_tables(
-    res: Results, names: Names, suites: dict[str, SuiteView], *, n_resamples: int = 2000
+    res: Results,
+    names: Names,
+    suites: dict[str, SuiteView],
+    *,
+    n_resamples: int = 2000,
+    summary: pd.DataFrame | None = None,
+    calibrations: dict[str, dict] | None = None,
 ) -> list[SuiteTable]:
-    """One :class:`SuiteTable` per suite that has trajectories."""
-    summary = summary_table(res, seed=BOOTSTRAP_SEED, n_resamples=n_resamples)
+    """One :class:`SuiteTable` per suite that has trajectories (``summary``: a precomputed
+    :func:`bench.report.summary_table`, so the site computes it once)."""
+    if summary is None:
+        summary = summary_table(res, seed=BOOTSTRAP_SEED, n_resamples=n_resamples)
     status = Counter((t.suite, t.system_id, t.status) for t in res.trajectories.values())
     per_suite_systems: dict[str, set[str]] = {}
     for t in res.trajectories.values():
@@ -109,6 +118,7 @@ def build_tables(
         for k, (jid, score) in enumerate(pairs):
             spec = _spec(res, jid, score)
             judge = names.judge(jid)
+            calib = calibration_for(calibrations or {}, jid, score)
             columns.append(
                 Column(
                     key=f"c{k}",
@@ -118,6 +128,8 @@ def build_tables(
                     sublabel="" if judge.display == score else judge.display,
                     better="high" if spec.higher_is_better else "low",
                     scale=format_range(spec),
+                    calibration=calib.text if calib else "",
+                    calibration_title=calib.title if calib else "",
                 )
             )
         lookup = {(r.judge_id, r.score, r.system_id): r for r in rows_here.itertuples(index=False)}

@@ -1,16 +1,15 @@
 """View models: what the templates render, assembled from the run store and nothing else.
 
-Data assembly (``header``, ``table``, ``grid``) fills these frozen records; rendering (``render``)
-only walks them. Every string here is raw user or run data — the templates escape it on output
+Data assembly (``header``, ``table``, ``overview``, ``suitepage``) fills these frozen records;
+rendering (``render``) only walks them. Every string here is raw user or run data — the templates escape it on output
 (Jinja2 autoescape is on), so nothing in this module may be pre-escaped or marked safe.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from bench.model import Criterion, ScoreSpec
+from bench.model import ScoreSpec
 
 
 @dataclass(frozen=True)
@@ -26,6 +25,8 @@ class SystemView:
     oracle: bool = False
     models: tuple[str, ...] = ()
     tools: tuple[str, ...] = ()
+    reward_judge: str = ""
+    color: str = "#2a5bd7"  # the system's colour in every chart and legend (by system order)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class Column:
     sublabel: str
     better: str  # "high" | "low": the first click sorts best first
     scale: str
+    calibration: str = ""  # the judge's agreement with people on this score, when calibrated
+    calibration_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,82 +139,7 @@ class ImageView:
 
 
 @dataclass(frozen=True)
-class ScoreLine:
+class NavLink:
+    href: str
     label: str
-    text: str
-    state: str  # ok | unscored | na | missing
-    title: str = ""
-
-
-@dataclass(frozen=True)
-class VerdictChip:
-    criterion: str
-    verdict: str
-    judge: str
-    text: str = ""
-
-
-@dataclass(frozen=True)
-class RationaleView:
-    judge: str
-    status: str
-    text: str
-    error: str = ""
-
-
-@dataclass(frozen=True)
-class ResultCell:
-    system: SystemView
-    status: str  # ok | failed | refused | missing (no trajectory) | no-image (final image absent)
-    image: ImageView | None
-    error: str = ""
-    steps: int = 0
-    seconds: float = 0.0
-    scores: tuple[ScoreLine, ...] = ()
-    verdicts: tuple[VerdictChip, ...] = ()
-    rationales: tuple[RationaleView, ...] = ()
-
-
-@dataclass(frozen=True)
-class SampleRow:
-    suite_ref: str
-    sample_id: str
-    anchor: str
-    goal: str
-    checklist: tuple[Criterion, ...]
-    tags: tuple[tuple[str, str], ...]
-    source: ImageView | None
-    results: tuple[ResultCell, ...]
-
-
-@dataclass(frozen=True)
-class SuiteGrid:
-    suite: SuiteView
-    systems: tuple[SystemView, ...]
-    rows: tuple[SampleRow, ...]
-
-
-@dataclass(frozen=True)
-class PageLink:
-    """One page of a large suite's grid: ``samples-<suite anchor>-<n>.html``, rows ``first..last``."""
-
-    filename: str
-    label: str
-    first: int
-    last: int
-
-
-@dataclass(frozen=True)
-class PagedGrid:
-    suite: SuiteView
-    n_rows: int
-    links: tuple[PageLink, ...]
-
-
-@dataclass(frozen=True)
-class Page:
-    header: Header
-    tables: tuple[SuiteTable, ...]
-    grids: tuple[SuiteGrid, ...]
-    notes: tuple[str, ...] = field(default_factory=tuple)
-    extra: dict[str, Any] = field(default_factory=dict)
+    current: bool = False

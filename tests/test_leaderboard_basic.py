@@ -1,18 +1,17 @@
-"""The first leaderboard page, built from a run store written by hand here (no runner, no suite code).
+"""The leaderboard built from a run store written by hand here (no runner, no suite code).
 
 The store holds hostile strings (a goal with ``<script>``, a system name with ``<img onerror>``, a
 rationale and an error with markup), a failed trajectory, an unscored judgement and real SSIM/PSNR
-judgements, so the tests check escaping, the table's numbers and counts, and the image files.
+judgements, so the tests check escaping, the score table's numbers and counts, the comparison data
+and the image files. Pages: ``index.html`` (overview), ``suite-*.html`` (the per-score table),
+``compare.html`` with its data in ``data-cmp-*.js`` (the comparison rows the page draws).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import shutil
-import subprocess
-from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -27,12 +26,12 @@ from bench.store import RunStore
 from judges.metrics import PSNRJudge, SSIMJudge
 from leaderboard.formatting import format_value
 from leaderboard.site import build_site
+from tests.browser import CHROMIUM
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 SUITE = SuiteInfo(name="tiny", version="1", description="hand-made <b>suite</b>", hash="ab" * 32, size=3)
 REF = SUITE.ref
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
 
 def _scene(seed: int, size: tuple[int, int] = (96, 72)) -> Image.Image:
@@ -193,12 +192,19 @@ class _Tables(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[list[tuple[str | None, str]]] = []
+        self._depth = 0  # > 0 inside a table.scores
         self._in_body = False
         self._cell: list[str] | None = None
         self._value: str | None = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag == "table":
+            if self._depth or "scores" in (a.get("class") or "").split():
+                self._depth += 1
+            return
+        if not self._depth:
+            return
         if tag == "tbody":
             self._in_body = True
         elif tag == "tr" and self._in_body:
@@ -207,7 +213,9 @@ class _Tables(HTMLParser):
             self._cell, self._value = [], a.get("data-value")
 
     def handle_endtag(self, tag):
-        if tag == "tbody":
+        if tag == "table" and self._depth:
+            self._depth -= 1
+        elif tag == "tbody":
             self._in_body = False
         elif tag in ("td", "th") and self._cell is not None:
             self.rows[-1].append((self._value, " ".join("".join(self._cell).split())))
@@ -243,7 +251,28 @@ class _Refs(HTMLParser):
             self.refs.append(a["src"])
             self.lazy.append(a.get("loading") == "lazy")
         if tag == "a" and a.get("href") and not a["href"].startswith("#"):
-            self.refs.append(a["href"])
+            self.refs.append(a["href"].split("#", 1)[0])
+        if tag == "script" and a.get("src"):
+            self.refs.append(a["src"])
+
+
+def read_chunk(path: Path) -> object:
+    """The JSON value a ``data-*.js`` file assigns (the file is ``(...)["name"] = <json>;``)."""
+    text = path.read_text(encoding="ascii")
+    body = text[text.index("] = ") + 4 :].rstrip().rstrip(";")
+    return json.loads(body)
+
+
+def compare_rows(site_dir: Path) -> list[dict]:
+    rows = []
+    for chunk in sorted(site_dir.glob("data-cmp-*.js")):
+        rows += read_chunk(chunk)["samples"]
+    return rows
+
+
+def suite_page(site_dir: Path) -> str:
+    [page] = site_dir.glob("suite-*.html")
+    return page.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -255,27 +284,47 @@ def site(tmp_path_factory) -> tuple[Path, str, dict]:
 
 
 def test_user_strings_are_escaped(site) -> None:
-    _, html, _ = site
+    index, html, _ = site
+    pages = {p.name: p.read_text(encoding="utf-8") for p in index.parent.glob("*.html")}
+    chunks = {p.name: p.read_text(encoding="ascii") for p in index.parent.glob("data-*.js")}
+    assert {"index.html", "compare.html", "trajectory.html"} <= set(pages) and len(pages) == 4
     for raw in (SCRIPT, IMG, "<b>markup</b>", "<i>snow</i>", "<u>t</u>", "<b>suite</b>", "<em>board</em>"):
-        assert raw not in html, raw
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        for name, text in {**pages, **chunks}.items():
+            assert raw not in text, (raw, name)
+    for text in chunks.values():  # data chunks hold no markup character at all
+        assert "<" not in text and ">" not in text and "&" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # a system's description on the overview
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
-    assert "Add &lt;i&gt;snow&lt;/i&gt; &amp; fog" in html
     assert "Tiny &lt;em&gt;board&lt;/em&gt;" in html
-    # The only script element is the page's own sorter; no inline event handler anywhere.
+    goals = [r["goal"] for r in compare_rows(index.parent)]
+    assert "Add <i>snow</i> & fog" in goals  # kept as text in the data; the page sets it as text
+    assert f"Make it warmer {SCRIPT}" in goals
+    for name, text in pages.items():
+        # The only inline script is the page's own (its hash is in the page's policy), plus data
+        # chunks loaded from the site's own files; no inline event handler anywhere.
+        tags = _Tags()
+        tags.feed(text)
+        assert not [a for a in tags.attrs if a.startswith("on")], name
+        assert text.count("<script>") == 1, name
+        assert (
+            "Content-Security-Policy" in text
+            and "'unsafe-inline'" not in text.split("script-src")[1].split(";")[0]
+        )
+        assert "http://" not in text and "https://" not in text  # nothing fetched from elsewhere
+        assert 'type="module"' not in text and "fetch(" not in text
     assert html.count("<script") == 1
     tags = _Tags()
     tags.feed(html)
-    assert not [a for a in tags.attrs if a.startswith("on")]
-    assert tags.counts["script"] == 1 and tags.counts["img"] == 3 + 9 - 1  # sources + results, one failed
-    assert "http://" not in html and "https://" not in html  # nothing fetched from elsewhere
-    assert 'type="module"' not in html and "fetch(" not in html
+    assert tags.counts["script"] == 1 and "img" not in tags.counts  # the overview shows numbers, no images
+    rows = compare_rows(index.parent)
+    images = sum(1 for r in rows if r["src"]) + sum(1 for r in rows for x in r["res"] if x.get("img"))
+    assert images == 3 + 9 - 1  # sources + results, one failed
 
 
 def test_table_numbers_and_counts(site) -> None:
-    _, html, values = site
+    index, _, values = site
     parser = _Tables()
-    parser.feed(html)
+    parser.feed(suite_page(index.parent))
     rows = {r[0][0]: r for r in parser.rows}  # system display name (the sort key) -> cells
     evil = f"{IMG}:strength=0.5"
     assert set(rows) == {"identity", evil, "flaky"}
@@ -323,28 +372,45 @@ def test_table_numbers_and_counts(site) -> None:
 
 def test_grid_shows_every_system_and_failure(site) -> None:
     index, html, _ = site
-    assert html.count('class="sample"') == 3
-    assert html.count('class="card result status-ok"') == 8
-    assert html.count('class="card result status-failed"') == 1
-    assert "Edit failed" in html and "ToolError: crashed on &lt;script&gt;" in html
-    assert "keep the circles" in html and "warm tones &lt;img" in html
-    assert "resized" in html  # flaky's larger result: the alignment note travels in the rationale
-    assert html.count('class="v-pass"') == 3 and html.count('class="v-fail"') == 3
-    assert 'title="checks.333333333333: warm tones &lt;img' in html
+    rows = compare_rows(index.parent)
+    meta = read_chunk(index.parent / "data-meta.js")
+    results = [r for row in rows for r in row["res"]]
+    assert len(rows) == 3
+    assert sum(r["st"] == "ok" for r in results) == 8
+    assert sum(r["st"] == "failed" for r in results) == 1
+    [failed] = [r for r in results if r["st"] == "failed"]
+    assert failed["err"] == f"ToolError: crashed on {SCRIPT}"
+    checklist = [c[2] for row in rows for c in row["checklist"]]
+    assert "keep the circles" in checklist and f"warm tones {IMG}" in checklist
+    trj = read_chunk(next(index.parent.glob("data-trj-*.js")))
+    notes = [j["rationale"] for t in trj["trajectories"].values() for j in t["judgements"]]
+    assert any(
+        "resized" in n for n in notes
+    )  # flaky's larger result: the alignment note travels in the rationale
+    verdicts = [v for r in results for v in r.get("vd", [])]
+    assert sum(v[1] == "pass" for v in verdicts) == 3 and sum(v[1] == "fail" for v in verdicts) == 3
+    assert {meta["judges"][v[2]]["name"] for v in verdicts} == {"checks.333333333333"}
     assert "2025-01-02 03:09 UTC" in html and "abababababab" in html and "hand-made" in html
 
 
 def test_every_referenced_image_exists(site) -> None:
     index, html, _ = site
-    refs = _Refs()
-    refs.feed(html)
-    assert refs.refs and all(refs.lazy)
-    for ref in refs.refs:
-        assert not ref.startswith("/") and ".." not in ref
-        assert (index.parent / ref).is_file(), ref
+    for page in index.parent.glob("*.html"):
+        refs = _Refs()
+        refs.feed(page.read_text(encoding="utf-8"))
+        assert all(refs.lazy)
+        for ref in refs.refs:
+            assert not ref.startswith("/") and ".." not in ref
+            assert (index.parent / ref).is_file(), (page.name, ref)
+    ids = set()
+    for row in compare_rows(index.parent):
+        ids |= {row["src"]["id"]} | {r["img"]["id"] for r in row["res"] if r.get("img")}
+    for image_id in ids:
+        assert (index.parent / "img" / f"{image_id}.png").is_file()
+        assert (index.parent / "img" / f"{image_id}.thumb.jpg").is_file()
     thumbs = list((index.parent / "img").glob("*.thumb.jpg"))
     fulls = list((index.parent / "img").glob("*.png"))
-    assert len(thumbs) == len(fulls) == 3 + 3 + 2  # sources (= identity results), evil, flaky
+    assert len(thumbs) == len(fulls) == len(ids) == 3 + 3 + 2  # sources (= identity results), evil, flaky
     for t in thumbs:
         with Image.open(t) as im:
             assert max(im.size) <= 256
@@ -375,15 +441,24 @@ def test_rebuild_and_merge_two_runs(tmp_path) -> None:
     index = build_site([tmp_path / "a", tmp_path / "b"], tmp_path / "site")
     html = index.read_text()
     parser = _Tables()
-    parser.feed(html)
+    parser.feed(suite_page(index.parent))
     identity = next(r for r in parser.rows if r[0][0] == "identity")
     assert float(identity[2][0]) == pytest.approx((50.0 + 100.0 + 100.0) / 3)
     assert "second" in html and "hand-made" in html
+
+    def snapshot() -> dict[str, bytes]:
+        return {
+            str(p.relative_to(index.parent)): p.read_bytes()
+            for p in sorted(index.parent.rglob("*"))
+            if p.is_file()
+        }
+
+    before = snapshot()
     again = build_site([tmp_path / "a", tmp_path / "b"], tmp_path / "site")
-    assert again.read_text() == html  # deterministic rebuild
+    assert again.read_text() == html and snapshot() == before  # deterministic rebuild, data included
 
 
-def test_large_runs_page_the_grid(tmp_path) -> None:
+def test_large_runs_chunk_the_data(tmp_path) -> None:
     store = RunStore.open(tmp_path / "run", create=True)
     store.write_meta(
         {"name": "wide", "suites": [SUITE.to_dict()], "components": {"systems": [SYSTEMS[0].to_dict()]}}
@@ -404,23 +479,21 @@ def test_large_runs_page_the_grid(tmp_path) -> None:
                 Trajectory(suite=REF, sample_id=f"n{k:03d}", system_id=SYSTEMS[0].id, final=iid),
             )
     (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "data-cmp-999.js").write_text("old")
     (tmp_path / "site" / "samples-stale-9.html").write_text("old")
     index = build_site([tmp_path / "run"], tmp_path / "site")
-    pages = sorted(p.name for p in index.parent.glob("samples-*.html"))
-    assert len(pages) == 2  # 40 + 25 samples; the stale page is gone
-    html = index.read_text()
-    assert (
-        'class="sample"' not in html and all(p in html for p in pages) and "1–40" in html and "41–65" in html
-    )
-    seen = []
-    for name in pages:
-        page = (index.parent / name).read_text()
-        seen += re.findall(r'<h3><a href="#[^"]+">(n\d+)</a></h3>', page)
-        refs = _Refs()
-        refs.feed(page)
-        assert all((index.parent / r).is_file() for r in refs.refs if not r.endswith(".html"))
-        assert 'href="index.html"' in page
+    chunks = sorted(p.name for p in index.parent.glob("data-cmp-*.js"))
+    assert chunks == ["data-cmp-000.js", "data-cmp-001.js"]  # 50 + 15 samples; the stale files are gone
+    assert not (index.parent / "samples-stale-9.html").exists()
+    assert sorted(p.name for p in index.parent.glob("data-trj-*.js")) == [
+        "data-trj-000.js",
+        "data-trj-001.js",
+    ]
+    compare = (index.parent / "compare.html").read_text()
+    assert all(f'<script src="{c}"></script>' in compare for c in chunks)
+    seen = [row["id"] for row in compare_rows(index.parent)]
     assert seen == [f"n{k:03d}" for k in range(65)]
+    assert [row["i"] for row in compare_rows(index.parent)] == list(range(65))
 
 
 def test_missing_and_hostile_image_ids_become_placeholders(tmp_path) -> None:
@@ -438,8 +511,9 @@ def test_missing_and_hostile_image_ids_become_placeholders(tmp_path) -> None:
             "trajectories", Trajectory(suite=REF, sample_id="s", system_id=SYSTEMS[1].id, final="../../x")
         )
     index = build_site([tmp_path / "run"], tmp_path / "site")
-    html = index.read_text()
-    assert html.count('class="card result status-no-image"') == 2 and "Image missing" in html
+    [row] = compare_rows(index.parent)
+    assert [r["st"] for r in row["res"]] == ["no-image", "no-image"]
+    assert all(r["img"] is None and "not found" in r["err"] for r in row["res"])
     assert sorted(p.name for p in (index.parent / "img").iterdir()) == [f"{src}.png", f"{src}.thumb.jpg"]
     assert not (tmp_path / "x").exists()
 
@@ -457,65 +531,46 @@ def test_empty_run_renders(tmp_path) -> None:
     assert "no trajectories yet" in html and math.isfinite(len(html))
 
 
-# Clicks the SSIM header twice inside an iframe and reports the row order: no WebDriver needed.
-_HARNESS = """<!doctype html><html><body><iframe id="f" src="site/index.html"></iframe><pre id="out">pending</pre>
-<script>
-document.getElementById("f").addEventListener("load", function () {
-  try {
-    var d = this.contentDocument, th = d.querySelectorAll("table.sortable thead th")[1];
-    var order = function () { return Array.prototype.map.call(d.querySelectorAll("table.sortable tbody tr"),
-      function (r) { return r.cells[0].getAttribute("data-value"); }); };
-    var res = {};
-    th.querySelector("button").click(); res.first = order(); res.aria1 = th.getAttribute("aria-sort");
-    th.querySelector("button").click(); res.second = order(); res.aria2 = th.getAttribute("aria-sort");
-    document.getElementById("out").textContent = JSON.stringify(res);
-  } catch (e) { document.getElementById("out").textContent = "ERR " + e; }
-});
-</script></body></html>"""
+@pytest.fixture(scope="module")
+def browser():
+    from tests.browser import Browser
 
-
-def _chromium(*args: str) -> subprocess.CompletedProcess:
-    cmd = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--hide-scrollbars",
-        "--allow-file-access-from-files",
-        "--enable-logging=stderr",
-        "--v=0",
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=45)
+    with Browser(width=1360, height=2000) as b:
+        yield b
 
 
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-def test_renders_in_headless_chromium(site) -> None:
+def test_renders_in_headless_chromium(site, browser) -> None:
     index, _, _ = site
-    shot = Path("/tmp/leaderboard_shot.png")
+    shot = index.parent.parent / "leaderboard_shot.png"
     shot.unlink(missing_ok=True)
-    run = _chromium(f"--screenshot={shot}", "--window-size=1360,2000", index.as_uri())
-    assert shot.exists() and shot.stat().st_size > 10_000, run.stderr[-2000:]
+    browser.open(index.as_uri())
+    browser.screenshot(shot)
+    assert shot.exists() and shot.stat().st_size > 10_000
     with Image.open(shot) as im:
         assert im.size == (1360, 2000)
         assert len(np.unique(np.asarray(im.convert("L").resize((68, 100))))) > 20  # not a blank page
-    dom = _chromium("--virtual-time-budget=3000", "--dump-dom", index.as_uri())
-    assert ":CONSOLE" not in dom.stderr, dom.stderr[-2000:]  # no error, no log: the page is silent
-    assert '<img src="x"' not in dom.stdout and "<script>alert" not in dom.stdout
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom.stdout
+    dom = browser.eval("document.documentElement.outerHTML")
+    assert not browser.console and not browser.errors, browser.errors  # no error, no log: the page is silent
+    assert '<img src="x"' not in dom and "<script>alert" not in dom
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
 
 
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-def test_sorting_in_headless_chromium(site) -> None:
+def test_sorting_in_headless_chromium(site, browser) -> None:
+    """Clicks the SSIM header of the suite's score table twice and reads the row order."""
     index, _, _ = site
-    harness = index.parent.parent / "harness.html"
-    harness.write_text(_HARNESS)
-    dom = _chromium("--virtual-time-budget=5000", "--dump-dom", harness.as_uri())
-    m = re.search(r'<pre id="out">(.*?)</pre>', dom.stdout)
-    assert m, dom.stderr[-2000:]
-    res = json.loads(unescape(m.group(1)))
+    browser.open(next(index.parent.glob("suite-*.html")).as_uri())
+    order = "Array.from(document.querySelectorAll('table.scores tbody tr')).map(r => r.cells[0].getAttribute('data-value'))"
+    th = "document.querySelectorAll('table.scores thead th')[1]"
+    res = {}
+    browser.eval(f"{th}.querySelector('button').click()")
+    res["first"], res["aria1"] = browser.eval(order), browser.eval(f"{th}.getAttribute('aria-sort')")
+    browser.eval(f"{th}.querySelector('button').click()")
+    res["second"], res["aria2"] = browser.eval(order), browser.eval(f"{th}.getAttribute('aria-sort')")
     evil = f"{IMG}:strength=0.5"
     assert res["aria1"] == "descending" and res["first"] == ["identity", evil, "flaky"]  # best SSIM first
     assert res["aria2"] == "ascending" and res["second"] == ["flaky", evil, "identity"]
+    assert not browser.errors

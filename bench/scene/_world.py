@@ -260,7 +260,10 @@ def _road(cv: Canvas) -> None:
         for row, y in enumerate(range(top, bot, sh)):
             for x in range(-(row % 2) * sw // 2, cv.W, sw):
                 c = cv.lit(scale(surface[period], float(rng.uniform(0.85, 1.2))))
-                cv.d.rounded_rectangle((x + 1, y + 1, x + sw - 2, min(bot - 1, y + sh - 2)), radius=3, fill=c)
+                y2 = min(bot - 1, y + sh - 2)
+                if y2 < y + 1:  # a last row thinner than a stone (small renders): nothing to draw
+                    continue
+                cv.d.rounded_rectangle((x + 1, y + 1, x + sw - 2, y2), radius=3, fill=c)
     elif period == "ancient":
         for y in (top + (bot - top) // 3, top + 2 * (bot - top) // 3):
             cv.d.line((0, y, cv.W, y), fill=cv.lit((124, 98, 66)), width=3)

@@ -21,7 +21,9 @@ Options (the same keys on the command line, in YAML and in Python): ``backend`` 
 ``base_url``, ``api_key_env``, ``concurrency``, ``max_tokens``, ``temperature``, ``top_p``,
 ``samples``, ``expected``, ``cache`` (default true: the shared reply cache), ``variant``,
 ``script`` (replies for ``backend=scripted``: a list, or a file with one reply a line),
-``prompts`` (a folder whose files override the built-in templates by name), and transport knobs
+``prompts`` (a folder whose files override the built-in templates by name), ``backend_options``
+(a mapping passed on to the backend: ``revision``, ``extra_body``, a local model's ``device`` and
+``dtype``; what of it changes replies is in the backend's spec), and transport knobs
 ``max_retries``, ``timeout``, ``backoff_base``, ``batch_size``. Identity: ``config()`` holds what
 changes replies; ``identity_extra()`` adds every template's SHA-256 and the backend's spec (kind,
 model, endpoint host); transport knobs, the key's variable, the cache switch and the raw sink are
@@ -31,23 +33,34 @@ not part of it.
 from __future__ import annotations
 
 import difflib
-import json
 import logging
 import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bench.backends.base import ChatMessage, ChatRequest, ChatResponse, TextPart, json_schema_format, raw_hash
-from bench.backends.prices import PRICE_TABLE_VERSION
 from bench.errors import RegistryError, UsageError
-from bench.model import Judgement, ScoreSpec, Telemetry
+from bench.model import Judgement, ScoreSpec
 from bench.protocols import Component, JudgeInfo, JudgeItem
 
+from .draws import (
+    Ask,
+    Draw,
+    DrawScores,
+    Outcome,
+    load_script,
+    mean,
+    numeric_specs,
+    rationale_of,
+    telemetry_of,
+)
 from .expected import TOP_LOGPROBS, expected_value, value_spans
-from .rubric import CriterionDef, ParseError, ParsedReply, RenderedPrompt, Rubric
+from .rubric import CriterionDef, ParsedReply, ParseError, Rubric
+
+__all__ = ["COMMON_OPTIONS", "Ask", "Draw", "DrawScores", "VLMJudge", "mean", "numeric_specs"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +69,7 @@ REPAIR_TEMPLATE = "repair.j2"
 _BUILTIN_BACKENDS = {
     "openai": "bench.backends.openai_backend:OpenAIBackend",
     "scripted": "bench.backends.scripted:ScriptedBackend",
+    "transformers": "bench.backends.transformers_backend:TransformersBackend",
 }
 _SEVERITY = {"error": 3, "refused": 2, "unscored": 1, "ok": 0}
 
@@ -80,52 +94,10 @@ COMMON_OPTIONS: dict[str, Any] = {
     "backoff_base": 0.5,
     "batch_size": 64,
     "raw_sink": None,
+    "backend_options": None,
 }
 # What changes a reply, hence the judge's id (the backend's spec and the templates come on top).
 IDENTITY_OPTIONS = ("variant", "model", "max_tokens", "temperature", "top_p", "samples", "expected")
-
-
-@dataclass(frozen=True)
-class Ask:
-    """One question about an item: ``key`` names it within the item (``main``, ``sc``, ``ab``)."""
-
-    key: str
-    rubric: Rubric
-    prompt: RenderedPrompt
-
-
-@dataclass
-class Draw:
-    """One read reply: a value per criterion (expected or sampled) and what could not be read."""
-
-    values: dict[str, float]
-    sampled: dict[str, float]
-    labels: dict[str, str]
-    reasoning: dict[str, str]
-    overall_reasoning: str | None
-    missing: dict[str, str]
-    expected_notes: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class DrawScores:
-    """The scores one draw gives, and why any declared score is absent."""
-
-    scores: dict[str, float] = field(default_factory=dict)
-    na: dict[str, str] = field(default_factory=dict)
-    note: str | None = None  # why no request was needed (recorded as the rationale)
-
-
-@dataclass
-class _Outcome:
-    responses: list[ChatResponse] = field(default_factory=list)
-    draw: Draw | None = None
-    status: str = "ok"
-    error: str | None = None
-
-
-def mean(xs: Sequence[float]) -> float:
-    return sum(xs) / len(xs)
 
 
 class VLMJudge(Component):
@@ -139,8 +111,12 @@ class VLMJudge(Component):
     VARIANTS: dict[str, dict[str, Any]] = {"default": {}}
     # variant -> {ask key: template file name}
     TEMPLATES: dict[str, dict[str, str]] = {}
-    GENERIC_DEFAULTS: dict[str, Any] = {"model": "gpt-4o-2024-08-06", "temperature": 0.0, "top_p": None,
-                                        "max_tokens": 1024}
+    GENERIC_DEFAULTS: dict[str, Any] = {
+        "model": "gpt-4o-2024-08-06",
+        "temperature": 0.0,
+        "top_p": None,
+        "max_tokens": 1024,
+    }
     EXTRA_OPTIONS: tuple[str, ...] = ()  # a subclass's own options, for config()
 
     def __init__(self, **options: Any) -> None:
@@ -149,11 +125,15 @@ class VLMJudge(Component):
             known = sorted([*COMMON_OPTIONS, *self.EXTRA_OPTIONS])
             close = difflib.get_close_matches(unknown[0], known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise UsageError(f"judge {self.name!r} has no option {unknown[0]!r}{hint} Options: {', '.join(known)}.")
+            raise UsageError(
+                f"judge {self.name!r} has no option {unknown[0]!r}{hint} Options: {', '.join(known)}."
+            )
         opts = {**COMMON_OPTIONS, **options}
         variant = opts["variant"] or next(iter(self.VARIANTS))
         if variant not in self.VARIANTS:
-            raise UsageError(f"judge {self.name!r}: variant must be one of {', '.join(self.VARIANTS)}, not {variant!r}")
+            raise UsageError(
+                f"judge {self.name!r}: variant must be one of {', '.join(self.VARIANTS)}, not {variant!r}"
+            )
         self.variant = variant
         defaults = {**self.GENERIC_DEFAULTS, **self.VARIANTS[variant]}
         for k in ("model", "temperature", "top_p", "max_tokens"):
@@ -167,7 +147,9 @@ class VLMJudge(Component):
         if self.samples < 1:
             raise UsageError(f"judge {self.name!r}: samples must be >= 1, not {self.samples}")
         if self.samples > 1 and self.temperature == 0.0:
-            log.warning("%s: samples=%d at temperature 0 draws near-identical replies", self.name, self.samples)
+            log.warning(
+                "%s: samples=%d at temperature 0 draws near-identical replies", self.name, self.samples
+            )
         self.expected = bool(opts["expected"])
         self.cache = bool(opts["cache"])
         self.base_url = opts["base_url"]
@@ -181,6 +163,7 @@ class VLMJudge(Component):
         self.prompts = opts["prompts"]
         self.raw_sink: Callable[[str], str] | None = opts["raw_sink"]
         self.backend = opts["backend"]
+        self.backend_options = dict(opts["backend_options"] or {})
         self._rubrics = {key: self._load(fname) for key, fname in self.TEMPLATES[variant].items()}
         self._repair = self._load(REPAIR_TEMPLATE)
         self._inner = self._build_backend()
@@ -205,8 +188,11 @@ class VLMJudge(Component):
         }
 
     def info(self) -> JudgeInfo:
-        return JudgeInfo(description=(type(self).__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
-                         kind="vlm", models=(self.model,))
+        return JudgeInfo(
+            description=(type(self).__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
+            kind="vlm",
+            models=(self.model,),
+        )
 
     def rubric(self, key: str = "main") -> Rubric:
         return self._rubrics[key]
@@ -240,16 +226,30 @@ class VLMJudge(Component):
                 raise
             factory = registry._resolve_target(_BUILTIN_BACKENDS[self.backend])
         kwargs: dict[str, Any] = {
-            "model": self.model, "base_url": self.base_url, "api_key_env": self.api_key_env,
-            "concurrency": self.concurrency, "max_retries": self.max_retries, "timeout": self.timeout,
+            "model": self.model,
+            "base_url": self.base_url,
+            "api_key_env": self.api_key_env,
+            "concurrency": self.concurrency,
+            "max_retries": self.max_retries,
+            "timeout": self.timeout,
             "backoff_base": self.backoff_base,
         }
         if self.backend == "scripted":
             if self.script is None:
-                raise UsageError(f"judge {self.name!r}: backend=scripted needs script=[reply, ...] or script=PATH")
-            kwargs["script"] = _load_script(self.script)
+                raise UsageError(
+                    f"judge {self.name!r}: backend=scripted needs script=[reply, ...] or script=PATH"
+                )
+            kwargs["script"] = load_script(self.script)
         params = inspect.signature(factory).parameters
         kwargs = {k: v for k, v in kwargs.items() if k in params and v is not None}
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        for k, v in self.backend_options.items():
+            if k not in params and not takes_any:
+                accepted = ", ".join(p for p in params if p != "self")
+                raise UsageError(
+                    f"judge {self.name!r}: backend {self.backend!r} has no option {k!r} ({accepted})"
+                )
+            kwargs[k] = v
         try:
             return factory(**kwargs)
         except (TypeError, ValueError) as err:
@@ -266,6 +266,17 @@ class VLMJudge(Component):
                 else:
                     self._wrapped = self._inner
             return self._wrapped
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (process pools, Ray): the lock and the cache wrapper are rebuilt on arrival."""
+        state = self.__dict__.copy()
+        state.pop("_lock", None)
+        state["_wrapped"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         close = getattr(self._inner, "close", None)
@@ -291,8 +302,15 @@ class VLMJudge(Component):
     def finalize(self, item: JudgeItem, judgement: Judgement) -> Judgement:
         return judgement
 
-    def ask(self, rubric: str, context: Mapping[str, Any], images: Mapping[str, Any],
-            criteria: Sequence[CriterionDef] | None = None, *, key: str | None = None) -> Ask:
+    def ask(
+        self,
+        rubric: str,
+        context: Mapping[str, Any],
+        images: Mapping[str, Any],
+        criteria: Sequence[CriterionDef] | None = None,
+        *,
+        key: str | None = None,
+    ) -> Ask:
         """Render template ``rubric`` for one item; ``key`` names the ask (default: the rubric's key)."""
         r = self._rubrics[rubric]
         return Ask(key or rubric, r, r.render(context, images, criteria))
@@ -335,10 +353,10 @@ class VLMJudge(Component):
                         index.append((i, a, d))
                         reqs.append(self.request(ask, d))
         backend = self._backend()
-        outcomes: dict[tuple[int, int, int], _Outcome] = {}
+        outcomes: dict[tuple[int, int, int], Outcome] = {}
         repairs: list[tuple[tuple[int, int, int], ChatRequest]] = []
         for key, req, resp in zip(index, reqs, backend.chat_many(reqs) if reqs else [], strict=True):
-            out = outcomes[key] = _Outcome(responses=[resp])
+            out = outcomes[key] = Outcome(responses=[resp])
             ask = prepared[key[0]][key[1]]  # type: ignore[index]
             if not resp.ok:
                 out.status, out.error = resp.status, resp.error or resp.status
@@ -393,14 +411,26 @@ class VLMJudge(Component):
                 else:
                     values[cid] = e.value
                     notes[cid] = e.note
-        return Draw(values=values, sampled=dict(parsed.values), labels=parsed.labels, reasoning=parsed.reasoning,
-                    overall_reasoning=parsed.overall_reasoning, missing=parsed.missing, expected_notes=notes)
+        return Draw(
+            values=values,
+            sampled=dict(parsed.values),
+            labels=parsed.labels,
+            reasoning=parsed.reasoning,
+            overall_reasoning=parsed.overall_reasoning,
+            missing=parsed.missing,
+            expected_notes=notes,
+        )
 
     # --- compiling judgements ---------------------------------------------------------------------
 
     def _blank(self, item: JudgeItem, **fields: Any) -> Judgement:
-        return Judgement(suite=item.suite, sample_id=item.sample.id, system_id=item.trajectory.system_id,
-                         judge_id="", **fields)
+        return Judgement(
+            suite=item.suite,
+            sample_id=item.sample.id,
+            system_id=item.trajectory.system_id,
+            judge_id="",
+            **fields,
+        )
 
     def _raw_ids(self, item: JudgeItem, responses: list[ChatResponse]) -> tuple[str, ...]:
         sink = getattr(item, "put_raw", None) or self.raw_sink
@@ -412,37 +442,41 @@ class VLMJudge(Component):
             ids.append(sink(text) if sink is not None else raw_hash(text))
         return tuple(ids)
 
-    def _telemetry(self, responses: list[ChatResponse]) -> Telemetry:
-        fresh = [r for r in responses if not r.cached]
-        return Telemetry(
-            calls=len(responses),
-            requests=sum(r.attempts for r in responses),
-            cached_requests=sum(1 for r in responses if r.cached),
-            tokens_in=sum(r.usage.tokens_in for r in fresh),
-            tokens_out=sum(r.usage.tokens_out for r in fresh),
-            dollars=sum(r.dollars or 0.0 for r in responses),
-            price_table=PRICE_TABLE_VERSION,
-        )
-
-    def _compile(self, item: JudgeItem, asks: list[Ask], per_ask: list[list[_Outcome]]) -> Judgement:
+    def _compile(self, item: JudgeItem, asks: list[Ask], per_ask: list[list[Outcome]]) -> Judgement:
         responses = [r for outs in per_ask for o in outs for r in o.responses]
         ok_resps = [r for r in responses if r.ok]
         models = sorted({r.model_resolved for r in ok_resps if r.model_resolved})
         common: dict[str, Any] = {
             "raw": self._raw_ids(item, responses),
-            "telemetry": self._telemetry(responses),
+            "telemetry": telemetry_of(responses),
             "model_resolved": ", ".join(models) or None,
             "endpoint_host": next((r.endpoint_host for r in responses if r.endpoint_host), None),
         }
-        failures = [(o.status, f"{ask.key}" + (f" draw {d}" if self.samples > 1 else "") + f": {o.error}")
-                    for ask, outs in zip(asks, per_ask, strict=True) for d, o in enumerate(outs) if o.status != "ok"]
+
+        def where(ask: Ask, d: int) -> str:
+            parts = ([ask.key] if len(asks) > 1 else []) + ([f"draw {d}"] if self.samples > 1 else [])
+            return " ".join(parts) + ": " if parts else ""
+
+        failures = [
+            (o.status, f"{where(ask, d)}{o.error}")
+            for ask, outs in zip(asks, per_ask, strict=True)
+            for d, o in enumerate(outs)
+            if o.status != "ok"
+        ]
         if failures:
             status = max((s for s, _ in failures), key=lambda s: _SEVERITY[s])
             msg = "; ".join(m for _, m in failures)
-            return self._blank(item, status=status, error=msg[:2000], rationale={"failures": [m for _, m in failures]},
-                               **common)
-        per_draw = [{ask.key: outs[d].draw for ask, outs in zip(asks, per_ask, strict=True)}
-                    for d in range(self.samples)]
+            return self._blank(
+                item,
+                status=status,
+                error=msg[:2000],
+                rationale={"failures": [m for _, m in failures]},
+                **common,
+            )
+        per_draw = [
+            {ask.key: outs[d].draw for ask, outs in zip(asks, per_ask, strict=True)}
+            for d in range(self.samples)
+        ]
         draw_scores = [self.score_draw(item, dd) for dd in per_draw]  # type: ignore[arg-type]
         order = [s.name for s in self.score_specs()]
         names = [n for n in order if any(n in ds.scores for ds in draw_scores)]
@@ -453,65 +487,21 @@ class VLMJudge(Component):
             for n, why in ds.na.items():
                 if n not in scores:
                     na.setdefault(n, why)
-        rationale = self._rationale(asks, per_draw, draw_scores, names)
+        rationale = rationale_of(self.samples, asks, per_draw, draw_scores, names)
         draws = {}
         if self.samples > 1:
             draws = {n: [ds.scores.get(n, math.nan) for ds in draw_scores] for n in names}
-        j = self._blank(item, scores=scores, na=na, draws=draws, rationale=rationale,
-                        verdicts=self.verdicts(item, per_draw), **common)  # type: ignore[arg-type]
+        j = self._blank(
+            item,
+            scores=scores,
+            na=na,
+            draws=draws,
+            rationale=rationale,
+            verdicts=self.verdicts(item, per_draw),
+            **common,
+        )  # type: ignore[arg-type]
         if len(models) > 1:
-            log.warning("%s: draws of %s were answered by different models: %s", self.name, item.sample.id, models)
+            log.warning(
+                "%s: draws of %s were answered by different models: %s", self.name, item.sample.id, models
+            )
         return j
-
-    def _rationale(self, asks: list[Ask], per_draw: list[dict[str, Draw]], draw_scores: list[DrawScores],
-                   names: list[str]) -> dict[str, Any]:
-        def about(ask: Ask, d: Draw) -> dict[str, Any]:
-            out: dict[str, Any] = {}
-            if d.overall_reasoning:
-                out["reasoning"] = d.overall_reasoning
-            if d.reasoning:
-                out["criteria"] = dict(d.reasoning)
-            if d.missing:
-                out["missing"] = dict(d.missing)
-            if d.expected_notes:
-                out["expected"] = dict(d.expected_notes)
-            return out
-
-        first = per_draw[0]
-        if len(asks) == 1:
-            rationale = about(asks[0], first[asks[0].key])
-        else:
-            rationale = {"asks": {a.key: about(a, first[a.key]) for a in asks}}
-        if self.samples > 1:
-            rationale["draws"] = f"reasoning of draw 1 of {self.samples}; every reply is in raw"
-            spread = {}
-            for n in names:
-                xs = [ds.scores[n] for ds in draw_scores if n in ds.scores]
-                m = mean(xs)
-                spread[n] = math.sqrt(sum((x - m) ** 2 for x in xs) / len(xs))
-                if len(xs) < len(draw_scores):
-                    rationale.setdefault("partial", {})[n] = f"in {len(xs)} of {len(draw_scores)} draws"
-            rationale["spread"] = spread  # population standard deviation over draws
-        return rationale
-
-
-def _load_script(script: Any) -> list[str]:
-    """Replies for ``backend=scripted``: a list as given, or a file (``.jsonl``: one JSON value a
-    line, strings kept, objects re-serialised; otherwise one reply a line)."""
-    if isinstance(script, (list, tuple)):
-        return [s if isinstance(s, str) else json.dumps(s) for s in script]
-    if isinstance(script, str):
-        p = Path(script).expanduser()
-        if not p.exists():
-            raise UsageError(f"script file {script!r} does not exist")
-        lines = [ln for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
-        if p.suffix == ".jsonl":
-            vals = [json.loads(ln) for ln in lines]
-            return [v if isinstance(v, str) else json.dumps(v) for v in vals]
-        return lines
-    raise UsageError(f"script must be a list of replies or a file path, not {type(script).__name__}")
-
-
-def numeric_specs(criteria: Sequence[CriterionDef], description: str = "") -> list[ScoreSpec]:
-    """One :class:`ScoreSpec` per numeric criterion, with its scale."""
-    return [ScoreSpec(c.id, c.low, c.high, True, "{:.2f}", c.description or description) for c in criteria]

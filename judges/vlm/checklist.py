@@ -52,8 +52,10 @@ class ChecklistJudge(VLMJudge):
             ScoreSpec("pass_rate", 0.0, 1.0, True, "{:.3f}", "mean verdict over the checklist" + rule),
             ScoreSpec("weighted_pass_rate", 0.0, 1.0, True, "{:.3f}", "weight-weighted mean verdict" + rule),
         ]
-        specs += [ScoreSpec(f"{k}_pass_rate", 0.0, 1.0, True, "{:.3f}", f"mean verdict over {k} criteria" + rule)
-                  for k in KINDS]
+        specs += [
+            ScoreSpec(f"{k}_pass_rate", 0.0, 1.0, True, "{:.3f}", f"mean verdict over {k} criteria" + rule)
+            for k in KINDS
+        ]
         return specs
 
     def prepare(self, item: JudgeItem) -> Any:

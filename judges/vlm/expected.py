@@ -71,7 +71,7 @@ class _Scanner:
             start = self.i
             while self.i < len(self.s) and self.s[self.i] not in ",}] \t\r\n":
                 self.i += 1
-            json.loads(self.s[start:self.i])  # validates the literal
+            json.loads(self.s[start : self.i])  # validates the literal
             self.spans[path] = (start, self.i)
 
     def string(self) -> str:
@@ -84,27 +84,27 @@ class _Scanner:
                 continue
             self.i += 1
             if c == '"':
-                return json.loads(self.s[start:self.i])
+                return json.loads(self.s[start : self.i])
         raise self.fail("unterminated string")
 
     def obj(self, path: tuple[str, ...]) -> None:
         self.i += 1
         self.ws()
-        if self.s[self.i:self.i + 1] == "}":
+        if self.s[self.i : self.i + 1] == "}":
             self.i += 1
             return
         while True:
             self.ws()
-            if self.s[self.i:self.i + 1] != '"':
+            if self.s[self.i : self.i + 1] != '"':
                 raise self.fail("expected a key")
             key = self.string()
             self.ws()
-            if self.s[self.i:self.i + 1] != ":":
+            if self.s[self.i : self.i + 1] != ":":
                 raise self.fail("expected ':'")
             self.i += 1
             self.value((*path, key))
             self.ws()
-            c = self.s[self.i:self.i + 1]
+            c = self.s[self.i : self.i + 1]
             self.i += 1
             if c == "}":
                 return
@@ -114,7 +114,7 @@ class _Scanner:
     def arr(self, path: tuple[str, ...]) -> None:
         self.i += 1
         self.ws()
-        if self.s[self.i:self.i + 1] == "]":
+        if self.s[self.i : self.i + 1] == "]":
             self.i += 1
             return
         n = 0
@@ -122,7 +122,7 @@ class _Scanner:
             self.value((*path, str(n)))
             n += 1
             self.ws()
-            c = self.s[self.i:self.i + 1]
+            c = self.s[self.i : self.i + 1]
             self.i += 1
             if c == "]":
                 return
@@ -152,9 +152,13 @@ def _clean(token: str) -> str:
     return token.strip().strip('"').strip()
 
 
-def expected_value(text: str, logprobs: Sequence[TokenLogprob] | None, path: tuple[str, ...],
-                   criterion: CriterionDef, spans: dict[tuple[str, ...], tuple[int, int]] | None = None
-                   ) -> Expectation:
+def expected_value(
+    text: str,
+    logprobs: Sequence[TokenLogprob] | None,
+    path: tuple[str, ...],
+    criterion: CriterionDef,
+    spans: dict[tuple[str, ...], tuple[int, int]] | None = None,
+) -> Expectation:
     """The expectation of ``criterion``'s value at ``path`` in the reply ``text``.
 
     ``spans`` may be passed when several criteria of one reply are scored (computed once).
@@ -199,7 +203,9 @@ def expected_value(text: str, logprobs: Sequence[TokenLogprob] | None, path: tup
     if mass <= 0.0:
         return Expectation(None, "no alternative at the score token is a valid value")
     value = sum(v * p for v, p in mass_by_value.items()) / mass
-    return Expectation(value, f"expectation over {len(mass_by_value)} values (probability mass {mass:.3f})", mass)
+    return Expectation(
+        value, f"expectation over {len(mass_by_value)} values (probability mass {mass:.3f})", mass
+    )
 
 
 def _number(token: str, criterion: CriterionDef) -> float | None:

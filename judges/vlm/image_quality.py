@@ -51,22 +51,35 @@ class ImageQualityJudge(VLMJudge):
         dims = numeric_specs(self.dimensions)
         if self.variant == "code":
             return [
-                ScoreSpec("overall", 0.0, 10.0, True, "{:.2f}", "the model's own average of the six (as B's code)"),
+                ScoreSpec(
+                    "overall", 0.0, 10.0, True, "{:.2f}", "the model's own average of the six (as B's code)"
+                ),
                 ScoreSpec("overall_x10", 0.0, 100.0, True, "{:.1f}", "overall x10, the scale of B's tables"),
                 ScoreSpec("overall_mean", 0.0, 10.0, True, "{:.2f}", "our unweighted mean of the six"),
                 *dims,
             ]
         return [
-            ScoreSpec("overall", 0.0, 100.0, True, "{:.1f}", "unweighted mean of the six dimensions (B L2333)"),
-            ScoreSpec("overall_shared", 0.0, 100.0, True, "{:.1f}",
-                      "mean of instruction following and visual quality: defined for systems without a plan too"),
+            ScoreSpec(
+                "overall", 0.0, 100.0, True, "{:.1f}", "unweighted mean of the six dimensions (B L2333)"
+            ),
+            ScoreSpec(
+                "overall_shared",
+                0.0,
+                100.0,
+                True,
+                "{:.1f}",
+                "mean of instruction following and visual quality: defined for systems without a plan too",
+            ),
             *dims,
         ]
 
     def prepare(self, item: JudgeItem) -> Any:
         planned = self.variant == "paper" and has_plan(item.trajectory)
         criteria = [c for c in self.rubric().criteria if planned or not c.needs_plan]
-        ctx = {"sample": sample_view(item.sample), "plan": plan_view(item.trajectory.plan) if planned else None}
+        ctx = {
+            "sample": sample_view(item.sample),
+            "plan": plan_view(item.trajectory.plan) if planned else None,
+        }
         return [self.ask("main", ctx, {"source": source_part(item), "result": result_part(item)}, criteria)]
 
     def score_draw(self, item: JudgeItem, draws: dict[str, Draw]) -> DrawScores:

@@ -45,8 +45,17 @@ class PairwiseJudge(VLMJudge):
 
     def score_specs(self) -> list[ScoreSpec]:
         return [
-            ScoreSpec("win", 0.0, 1.0, True, "{:.2f}", "1 both orders prefer this system, 0 both prefer versus, 0.5 otherwise"),
-            ScoreSpec("win_rate", 0.0, 1.0, True, "{:.2f}", "mean preference for this system over the two orders"),
+            ScoreSpec(
+                "win",
+                0.0,
+                1.0,
+                True,
+                "{:.2f}",
+                "1 both orders prefer this system, 0 both prefer versus, 0.5 otherwise",
+            ),
+            ScoreSpec(
+                "win_rate", 0.0, 1.0, True, "{:.2f}", "mean preference for this system over the two orders"
+            ),
             ScoreSpec("position_consistent", 0.0, 1.0, True, "{:.2f}", "1 when the two orders agree"),
         ]
 
@@ -56,8 +65,10 @@ class PairwiseJudge(VLMJudge):
             raise ValueError("the pairwise judge needs the competitor in JudgeItem.other")
         mine, theirs = result_part(item), result_part(other)
         if mine.image_id == theirs.image_id:
-            return DrawScores(scores={"win": 0.5, "win_rate": 0.5, "position_consistent": 1.0},
-                              note="identical results: a tie without a request")
+            return DrawScores(
+                scores={"win": 0.5, "win_rate": 0.5, "position_consistent": 1.0},
+                note="identical results: a tie without a request",
+            )
         ctx = {"sample": sample_view(item.sample)}
         src = source_part(item)
         return [
@@ -74,8 +85,13 @@ class PairwiseJudge(VLMJudge):
         first, second = v_ab, 1.0 - v_ba  # both from the item's point of view
         s1, s2 = _side(first), _side(second)
         win = 1.0 if s1 == s2 == 1 else 0.0 if s1 == s2 == -1 else 0.5
-        return DrawScores(scores={"win": win, "win_rate": (first + second) / 2,
-                                  "position_consistent": 1.0 if s1 == s2 else 0.0})
+        return DrawScores(
+            scores={
+                "win": win,
+                "win_rate": (first + second) / 2,
+                "position_consistent": 1.0 if s1 == s2 else 0.0,
+            }
+        )
 
     def finalize(self, item: JudgeItem, judgement: Judgement) -> Judgement:
         if item.other is not None:

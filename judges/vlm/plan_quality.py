@@ -27,8 +27,11 @@ from .base import Draw, DrawScores, VLMJudge, mean, numeric_specs
 from .views import has_plan, plan_view, sample_view, source_part
 
 GROUPS = {"action": "overall_action_quality", "reasoning": "overall_reasoning_quality"}
-MODEL_AGGREGATES = {"overall_action_quality": "overall_action_quality",
-                    "overall_reasoning_quality": "overall_reasoning_quality", "overall_score": "overall"}
+MODEL_AGGREGATES = {
+    "overall_action_quality": "overall_action_quality",
+    "overall_reasoning_quality": "overall_reasoning_quality",
+    "overall_score": "overall",
+}
 
 
 class PlanQualityJudge(VLMJudge):
@@ -50,8 +53,17 @@ class PlanQualityJudge(VLMJudge):
         how = "computed by the model (as B's code)" if self.variant == "code" else "unweighted mean"
         return [
             ScoreSpec("overall", 0.0, top, True, "{:.1f}", f"all eight dimensions, {how}"),
-            ScoreSpec("overall_action_quality", 0.0, top, True, "{:.1f}", f"the five action dimensions, {how}"),
-            ScoreSpec("overall_reasoning_quality", 0.0, top, True, "{:.1f}", f"the three reasoning dimensions, {how}"),
+            ScoreSpec(
+                "overall_action_quality", 0.0, top, True, "{:.1f}", f"the five action dimensions, {how}"
+            ),
+            ScoreSpec(
+                "overall_reasoning_quality",
+                0.0,
+                top,
+                True,
+                "{:.1f}",
+                f"the three reasoning dimensions, {how}",
+            ),
             *numeric_specs(self.dimensions),
         ]
 

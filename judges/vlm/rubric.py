@@ -169,6 +169,7 @@ class Rubric:
         if self.layout not in ("nested", "flat"):
             raise JudgeError(f"layout must be nested or flat, not {self.layout!r}", file=path, field="layout")
         self.value_key = str(meta.get("value_key", "score"))
+        self._source = source
         self.sha256 = hashlib.sha256(source.encode("utf-8")).hexdigest()
         scale = meta.get("scale")
         self.scale: tuple[float, float] | None = (float(scale[0]), float(scale[1])) if scale else None
@@ -179,15 +180,28 @@ class Rubric:
             self.criteria = tuple(self.criterion(**c) for c in meta.get("criteria") or ())
         except TypeError as err:
             raise JudgeError(f"bad criterion in front matter: {err}", file=path, field="criteria") from err
-        env = Environment(undefined=StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
-                          lstrip_blocks=True, autoescape=False)
-        env.filters["json"] = lambda v, indent=2: json.dumps(v, indent=indent, ensure_ascii=False, sort_keys=True,
-                                                             default=str)
+        env = Environment(
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+        )
+        env.filters["json"] = lambda v, indent=2: json.dumps(
+            v, indent=indent, ensure_ascii=False, sort_keys=True, default=str
+        )
         try:
             self._body = env.from_string(body)
             self._system = env.from_string(str(meta["system"])) if meta.get("system") else None
         except Exception as err:  # a template syntax error names the file
             raise JudgeError(f"bad rubric template: {err}", file=path) from err
+
+    def __getstate__(self) -> dict[str, Any]:  # compiled templates do not pickle: keep the source
+        return {"source": self._source, "path": self.path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        other = Rubric.from_text(state["source"], state["path"])
+        self.__dict__.update(other.__dict__)
 
     # --- loading ------------------------------------------------------------------------------
 
@@ -202,7 +216,7 @@ class Rubric:
             raise JudgeError(f"bad front matter: {err}", file=path) from err
         if not isinstance(meta, dict) or "version" not in meta:
             raise JudgeError("front matter must be a mapping with a 'version'", file=path)
-        return cls(meta, text[m.end():], text, path)
+        return cls(meta, text[m.end() :], text, path)
 
     @classmethod
     def load(cls, path: str | Path) -> Rubric:
@@ -213,10 +227,20 @@ class Rubric:
             raise JudgeError(f"cannot read rubric: {err}", file=str(p)) from err
         return cls.from_text(text, str(p))
 
-    def criterion(self, id: str, *, label: str = "", description: str = "", weight: float = 1.0,
-                  group: str | None = None, kind: str | None = None, scale: Sequence[float] | None = None,
-                  choices: Mapping[str, float] | None = None, integer: bool = True,
-                  needs_plan: bool = False) -> CriterionDef:
+    def criterion(
+        self,
+        id: str,
+        *,
+        label: str = "",
+        description: str = "",
+        weight: float = 1.0,
+        group: str | None = None,
+        kind: str | None = None,
+        scale: Sequence[float] | None = None,
+        choices: Mapping[str, float] | None = None,
+        integer: bool = True,
+        needs_plan: bool = False,
+    ) -> CriterionDef:
         """A criterion with this rubric's default scale or choices unless it names its own."""
         if choices is None and scale is None:
             choices = self.choices
@@ -224,19 +248,38 @@ class Rubric:
         if choices is None and scale is None:
             raise JudgeError(f"criterion {id!r} has neither a scale nor choices", file=self.path)
         lo, hi = (float(scale[0]), float(scale[1])) if scale is not None else (None, None)
-        return CriterionDef(id=str(id), label=label or str(id), description=description, weight=float(weight),
-                            group=group, kind=kind, low=lo, high=hi, integer=bool(integer),
-                            needs_plan=bool(needs_plan),
-                            choices={str(k): float(v) for k, v in choices.items()} if choices else None)
+        return CriterionDef(
+            id=str(id),
+            label=label or str(id),
+            description=description,
+            weight=float(weight),
+            group=group,
+            kind=kind,
+            low=lo,
+            high=hi,
+            integer=bool(integer),
+            needs_plan=bool(needs_plan),
+            choices={str(k): float(v) for k, v in choices.items()} if choices else None,
+        )
 
     # --- rendering ------------------------------------------------------------------------------
 
-    def render(self, context: Mapping[str, Any], images: Mapping[str, ImagePart],
-               criteria: Sequence[CriterionDef] | None = None) -> RenderedPrompt:
+    def render(
+        self,
+        context: Mapping[str, Any],
+        images: Mapping[str, ImagePart],
+        criteria: Sequence[CriterionDef] | None = None,
+    ) -> RenderedPrompt:
         """Messages for one item. ``criteria`` defaults to the rubric's own; the template sees them
         as ``criteria`` (plus the rubric's ``meta``) next to ``context``."""
         crit = tuple(self.criteria if criteria is None else criteria)
-        ctx = {**context, "criteria": crit, "meta": self.meta, "layout": self.layout, "value_key": self.value_key}
+        ctx = {
+            **context,
+            "criteria": crit,
+            "meta": self.meta,
+            "layout": self.layout,
+            "value_key": self.value_key,
+        }
         try:
             user = self._body.render(**ctx)
             system = self._system.render(**ctx) if self._system is not None else None
@@ -252,13 +295,15 @@ class Rubric:
         parts: list[TextPart | ImagePart] = []
         pos = 0
         for m in IMAGE_MARKER.finditer(text):
-            chunk = text[pos:m.start()]
+            chunk = text[pos : m.start()]
             if chunk.strip():
                 parts.append(TextPart(chunk.strip("\n")))
             name = m.group(1)
             if name not in images:
-                raise JudgeError(f"template places image {name!r} but the judge supplied only "
-                                 f"{sorted(images)}", file=self.path)
+                raise JudgeError(
+                    f"template places image {name!r} but the judge supplied only {sorted(images)}",
+                    file=self.path,
+                )
             parts.append(images[name])
             pos = m.end()
         tail = text[pos:]
@@ -272,7 +317,12 @@ class Rubric:
         if self.layout == "flat":
             props: dict[str, Any] = {"reasoning": reasoning}
             props.update({c.id: c.value_schema() for c in criteria})
-            return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
+            return {
+                "type": "object",
+                "properties": props,
+                "required": list(props),
+                "additionalProperties": False,
+            }
         props = {
             c.id: {
                 "type": "object",
@@ -316,8 +366,11 @@ class Rubric:
             entry = root[c.id]
             raw, path = entry, (*prefix, c.id)
             if isinstance(entry, dict):
-                key = self.value_key if self.value_key in entry else next(
-                    (k for k in ("score", "verdict", "value", "rating") if k in entry), None)
+                key = (
+                    self.value_key
+                    if self.value_key in entry
+                    else next((k for k in ("score", "verdict", "value", "rating") if k in entry), None)
+                )
                 if key is None:
                     out.missing[c.id] = f"no {self.value_key!r} field"
                     continue
@@ -335,7 +388,9 @@ class Rubric:
             if label is not None:
                 out.labels[c.id] = label
         if not out.values:
-            raise ParseError("no criterion could be read: " + "; ".join(f"{k}: {v}" for k, v in out.missing.items()))
+            raise ParseError(
+                "no criterion could be read: " + "; ".join(f"{k}: {v}" for k, v in out.missing.items())
+            )
         return out
 
 

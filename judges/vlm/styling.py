@@ -49,8 +49,10 @@ class StylingRewardJudge(VLMJudge):
         allowed = self.AGGREGATES[self.variant]
         self.aggregate = aggregate or allowed[0]
         if self.aggregate not in allowed:
-            raise UsageError(f"styling-reward variant={self.variant}: aggregate must be one of "
-                             f"{', '.join(allowed)}, not {self.aggregate!r}")
+            raise UsageError(
+                f"styling-reward variant={self.variant}: aggregate must be one of "
+                f"{', '.join(allowed)}, not {self.aggregate!r}"
+            )
 
     @property
     def criteria(self):
@@ -68,7 +70,10 @@ class StylingRewardJudge(VLMJudge):
     def prepare(self, item: JudgeItem) -> Any:
         planned = has_plan(item.trajectory)
         criteria = [c for c in self.criteria if planned or not c.needs_plan]
-        ctx = {"sample": sample_view(item.sample), "plan": plan_view(item.trajectory.plan) if planned else None}
+        ctx = {
+            "sample": sample_view(item.sample),
+            "plan": plan_view(item.trajectory.plan) if planned else None,
+        }
         return [self.ask("main", ctx, {"source": source_part(item), "result": result_part(item)}, criteria)]
 
     def score_draw(self, item: JudgeItem, draws: dict[str, Draw]) -> DrawScores:

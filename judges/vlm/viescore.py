@@ -36,7 +36,9 @@ class VIEScoreJudge(VLMJudge):
     def score_specs(self) -> list[ScoreSpec]:
         return [
             ScoreSpec("overall", 0.0, 10.0, True, "{:.2f}", "sqrt(sc x pq)"),
-            ScoreSpec("sc", 0.0, 10.0, True, "{:.2f}", "semantic consistency: min(editing_success, overediting)"),
+            ScoreSpec(
+                "sc", 0.0, 10.0, True, "{:.2f}", "semantic consistency: min(editing_success, overediting)"
+            ),
             ScoreSpec("pq", 0.0, 10.0, True, "{:.2f}", "perceptual quality: min(naturalness, artifacts)"),
             *numeric_specs(self.rubric("sc").criteria),
             *numeric_specs(self.rubric("pq").criteria),

@@ -33,7 +33,9 @@ def sample_view(sample: Sample) -> dict[str, Any]:
     return {
         "id": sample.id,
         "goal": sample.goal,
-        "checklist": [{"id": c.id, "text": c.text, "kind": c.kind, "weight": c.weight} for c in sample.checklist],
+        "checklist": [
+            {"id": c.id, "text": c.text, "kind": c.kind, "weight": c.weight} for c in sample.checklist
+        ],
         "context": {k: v for k, v in sorted(sample.context.items()) if v not in (None, "")},
         "preserve": list(sample.preserve),
         "description": sample.description,
@@ -51,22 +53,20 @@ def plan_view(plan: Plan | None) -> dict[str, Any] | None:
     """The plan as text-ready data: instruction, plan-level reasoning, and each step's intent."""
     if plan is None:
         return None
-    steps = []
-    for i, st in enumerate(plan.subtasks, 1):
-        step: dict[str, Any] = {"n": i, "id": st.id, "text": st.text}
-        if st.reasoning:
-            step["reasoning"] = st.reasoning
-        if st.action:
-            step["action"] = st.action
-        if st.action_params:
-            step["action_params"] = dict(st.action_params)
-        if st.tool:
-            step["tool"] = st.tool
-        if st.params:
-            step["params"] = dict(st.params)
-        if st.region is not None:
-            step["region"] = st.region.describe()
-        steps.append(step)
+    steps = [
+        {
+            "n": i,
+            "id": st.id,
+            "text": st.text,
+            "reasoning": st.reasoning,
+            "action": st.action,
+            "action_params": dict(st.action_params),
+            "tool": st.tool,
+            "params": dict(st.params),
+            "region": st.region.describe() if st.region is not None else None,
+        }
+        for i, st in enumerate(plan.subtasks, 1)
+    ]
     reasoning = plan.reasoning or ""
     return {
         "instruction": plan.instruction,
