@@ -74,9 +74,9 @@ class GroundingError(ToolError):
 _FULL_WORDS = frozenset({"image", "picture", "photo", "photograph", "everything", "whole", "entire", "scene",
                          "overall", "canvas"})
 #: Words that say where without naming a thing; a strict match allows only these and region words.
-_FILLER = frozenset({"the", "a", "an", "of", "in", "on", "at", "to", "and", "its", "this", "side", "part", "parts",
+_FILLER = frozenset({"main", "the", "a", "an", "of", "in", "on", "at", "to", "and", "its", "this", "side", "part", "parts",
                      "half", "corner", "area", "region", "portion", "section", "edge", "hand", "third", "quarter",
-                     "area", "zone"})
+                     "zone"})
 _NEGATIONS = re.compile(r"\b(?:except(?: for)?|but|excluding|apart from|other than|not|besides|save for)\b")
 # Relational prepositions ("above", "behind", "in front of") are deliberately absent: "the cup above the
 # table" names a cup, not the top of the image.
@@ -255,9 +255,9 @@ def ground_vlm(phrase: str, image: Image.Image, backend: Any, *, coords: str = "
 def ground_vlm_many(phrases: Sequence[str], images: Sequence[Image.Image], backend: Any, *,
                     coords: str = "relative") -> list[Region | GroundingError]:
     """Ground several phrases in one ``chat_many`` call; a failure is returned in place, not raised."""
-    responses = backend.chat_many([box_request(p, im, coords=coords) for p, im in zip(phrases, images)])
+    responses = backend.chat_many([box_request(p, im, coords=coords) for p, im in zip(phrases, images, strict=True)])
     out: list[Region | GroundingError] = []
-    for p, im, resp in zip(phrases, images, responses):
+    for p, im, resp in zip(phrases, images, responses, strict=True):
         try:
             out.append(_vlm_region(p, im, resp, coords))
         except GroundingError as err:
@@ -273,25 +273,22 @@ _MODELS_LOCK = threading.Lock()
 
 def _load(kind: str, model: str, revision: str | None, device: str, download: bool, loader: Any) -> Any:
     """Load (once per process) a transformers model and processor; GroundingError saying how to supply weights."""
-    import os
+    from baselines.tools._pipelines import no_weights_message, resolve_source
 
     key = (kind, model, revision, device)
     with _MODELS_LOCK:
         if key not in _MODELS:
-            path = os.path.expanduser(model)
-            local = os.path.isdir(path)
             try:
-                net, proc = loader(path if local else model, None if local else revision, not download)
+                source, rev = resolve_source(model, revision, download=download, who=kind, what=kind)
+            except ToolError as err:
+                raise GroundingError(err.message, field=kind) from err
+            try:
+                net, proc = loader(source, rev, not download)
             except ImportError as err:
                 raise GroundingError(f"{kind}: needs transformers and torch (pip install 'editbench[transformers]'): "
                                      f"{err}", field=kind) from err
             except Exception as err:
-                raise GroundingError(
-                    f"{kind}: cannot load {model!r}: {type(err).__name__}: {err}. editbench never downloads weights "
-                    "unless asked: give a local FOLDER written by save_pretrained (or a hub snapshot), fill the "
-                    "Hugging Face cache (HF_HOME) on a machine with network access, or pass download=True.",
-                    field=kind,
-                ) from err
+                raise GroundingError(no_weights_message(kind, kind, model, revision, err), field=kind) from err
             _MODELS[key] = (net.eval().to(device), proc)
         return _MODELS[key]
 
@@ -356,7 +353,7 @@ class Detector:
             res = proc.image_processor.post_process_object_detection(outputs, threshold=self.threshold,
                                                                      target_sizes=target)[0]
         found = [Detection(tuple(float(v) for v in box.tolist()), float(score), phrase)  # type: ignore[arg-type]
-                 for box, score in zip(res["boxes"], res["scores"])]
+                 for box, score in zip(res["boxes"], res["scores"], strict=True)]
         return sorted(found, key=lambda d: -d.score)
 
 
@@ -401,21 +398,22 @@ def ground_detector(phrase: str, image: Image.Image, detector: Detector | str | 
     """The best detection of ``phrase`` as a box region, or (with ``segmenter`` and ``store``) as a
     SAM mask stored in ``store`` (an :class:`bench.images.ImageStore`)."""
     det = detector if isinstance(detector, Detector) else Detector(detector) if detector else Detector()
-    found = det.detect(image, phrase)
-    if not found:
-        raise GroundingError(f"the detector found no {phrase!r} scoring above {det.threshold}")
-    best = found[0]
     w, h = image.size
-    x0, y0, x1, y1 = best.box
-    rel = tuple(round(min(1.0, max(0.0, v)), 6) for v in (x0 / w, y0 / h, x1 / w, y1 / h))
-    if not (rel[0] < rel[2] and rel[1] < rel[3]):
-        raise GroundingError(f"the detector's best box for {phrase!r} is empty after clamping: {best.box}")
+    best, rel = None, (0.0, 0.0, 0.0, 0.0)
+    for found in det.detect(image, phrase):  # best first; boxes wholly outside the image (OWLv2 pads
+        x0, y0, x1, y1 = found.box           # inputs to a square) are skipped
+        rel = tuple(round(min(1.0, max(0.0, v)), 6) for v in (x0 / w, y0 / h, x1 / w, y1 / h))
+        if rel[0] < rel[2] and rel[1] < rel[3]:
+            best = found
+            break
+    if best is None:
+        raise GroundingError(f"the detector found no {phrase!r} inside the image scoring above {det.threshold}")
     if segmenter is None:
         return Region(kind="box", box=rel)  # type: ignore[arg-type]
     if store is None:
         raise GroundingError("a segmenter needs an image store (store=) to keep its mask in")
     seg = segmenter if isinstance(segmenter, Segmenter) else Segmenter(segmenter)
-    mask = seg.refine(image, best.box)
+    mask = seg.refine(image, (rel[0] * w, rel[1] * h, rel[2] * w, rel[3] * h))
     if not (mask > 0.5).any():
         raise GroundingError(f"the segmenter returned an empty mask for {phrase!r} in box {best.box}")
     return Region(kind="mask", mask=store.put(mask_to_image((mask > 0.5).astype(np.float32))))

@@ -35,9 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PIL import Image
-
 import torch
+from PIL import Image
 
 from bench.model import ImageRef, Sample, Trajectory
 from bench.protocols import JudgeItem
@@ -84,17 +83,30 @@ def make_items(n: int, size: int, seed: int = 0) -> list[JudgeItem]:
     for k in range(n):
         a = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
         b = np.clip(a.astype(int) + rng.integers(-30, 31, a.shape), 0, 255).astype(np.uint8)
-        sample = Sample(id=f"s{k}", image=ImageRef(id=f"{k:064x}"), goal="make it look like a snowy winter evening")
+        sample = Sample(
+            id=f"s{k}", image=ImageRef(id=f"{k:064x}"), goal="make it look like a snowy winter evening"
+        )
         traj = Trajectory(suite="bench@1", sample_id=f"s{k}", system_id="sys.bench", final=f"{k:064x}")
-        items.append(JudgeItem(suite="bench@1", sample=sample, source=Image.fromarray(a), final=Image.fromarray(b),
-                               trajectory=traj))
+        items.append(
+            JudgeItem(
+                suite="bench@1",
+                sample=sample,
+                source=Image.fromarray(a),
+                final=Image.fromarray(b),
+                trajectory=traj,
+            )
+        )
     return items
 
 
 def autocast(device: str, dtype: Any) -> Any:
     import contextlib
 
-    return contextlib.nullcontext() if dtype == torch.float32 else torch.autocast(device.split(":")[0], dtype=dtype)
+    return (
+        contextlib.nullcontext()
+        if dtype == torch.float32
+        else torch.autocast(device.split(":")[0], dtype=dtype)
+    )
 
 
 DT = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -115,7 +127,9 @@ def lpips_case(net: str, device: str, full: bool, tmp: str, n: int, batch: int, 
     import lpips.pretrained_networks as pn
 
     orig = getattr(pn.tv, "alexnet" if net == "alex" else "vgg16")
-    setattr(pn.tv, "alexnet" if net == "alex" else "vgg16", lambda *a, **k: tv)  # lpips builds on these weights
+    setattr(
+        pn.tv, "alexnet" if net == "alex" else "vgg16", lambda *a, **k: tv
+    )  # lpips builds on these weights
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -129,7 +143,10 @@ def lpips_case(net: str, device: str, full: bool, tmp: str, n: int, batch: int, 
     def loop(its: list[JudgeItem]) -> None:
         with torch.no_grad():
             for it in its:
-                ref(lpips.im2tensor(np.asarray(it.source)).to(device), lpips.im2tensor(np.asarray(it.final)).to(device))
+                ref(
+                    lpips.im2tensor(np.asarray(it.source)).to(device),
+                    lpips.im2tensor(np.asarray(it.final)).to(device),
+                )
 
     xa = torch.rand(batch, 3, size, size, device=device) * 2 - 1
     xb = torch.rand(batch, 3, size, size, device=device) * 2 - 1
@@ -148,9 +165,15 @@ def clip_case(arch: str, device: str, full: bool, tmp: str, n: int, batch: int, 
 
     folder = os.path.join(tmp, f"clip-{arch}")
     os.makedirs(folder, exist_ok=True)
-    cfg = open_clip.get_model_config(arch) if full else {
-        "embed_dim": 64, "vision_cfg": {"image_size": 64, "layers": 2, "width": 128, "patch_size": 16},
-        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2}}
+    cfg = (
+        open_clip.get_model_config(arch)
+        if full
+        else {
+            "embed_dim": 64,
+            "vision_cfg": {"image_size": 64, "layers": 2, "width": 128, "patch_size": 16},
+            "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+        }
+    )
     with open(os.path.join(folder, "open_clip_config.json"), "w") as fh:
         json.dump({"model_cfg": cfg, "preprocess_cfg": {}}, fh)
     torch.manual_seed(0)
@@ -177,7 +200,9 @@ def clip_case(arch: str, device: str, full: bool, tmp: str, n: int, batch: int, 
         with torch.no_grad(), autocast(device, DT[dtype]):
             ref.encode_image(x), ref.encode_text(t)
 
-    return Case(f"clip {arch if full else 'small'} {size}px", judge, items, loop, raw, batch, {"dtype": dtype})
+    return Case(
+        f"clip {arch if full else 'small'} {size}px", judge, items, loop, raw, batch, {"dtype": dtype}
+    )
 
 
 def dino_case(device: str, full: bool, tmp: str, n: int, batch: int, dtype: str) -> Case:
@@ -185,8 +210,13 @@ def dino_case(device: str, full: bool, tmp: str, n: int, batch: int, dtype: str)
 
     from judges.learned.dino_judge import DINOJudge
 
-    cfg = Dinov2Config(hidden_size=768, num_hidden_layers=12, num_attention_heads=12) if full else Dinov2Config(
-        hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128, patch_size=14)
+    cfg = (
+        Dinov2Config(hidden_size=768, num_hidden_layers=12, num_attention_heads=12)
+        if full
+        else Dinov2Config(
+            hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128, patch_size=14
+        )
+    )
     torch.manual_seed(0)
     folder = os.path.join(tmp, "dino")
     Dinov2Model(cfg).save_pretrained(folder)
@@ -214,7 +244,9 @@ def dino_case(device: str, full: bool, tmp: str, n: int, batch: int, dtype: str)
         with torch.no_grad(), autocast(device, DT[dtype]):
             ref(pixel_values=x)
 
-    return Case(f"dinov2 {'base' if full else 'small'} {size}px", judge, items, loop, raw, batch, {"dtype": dtype})
+    return Case(
+        f"dinov2 {'base' if full else 'small'} {size}px", judge, items, loop, raw, batch, {"dtype": dtype}
+    )
 
 
 def inception_file(tmp: str) -> str:
@@ -243,14 +275,16 @@ def fid_case(device: str, full: bool, tmp: str, n: int, batch: int, dtype: str) 
     dims = 2048 if full else 64  # 64: the network stops after its first block (a CPU-sized run)
     size = 299 if full else 128
     items = make_items(n, size)
-    judge = FIDJudge(feature_extractor_weights_path=path, dims=dims, device=device, dtype="float32", batch_size=batch)
+    judge = FIDJudge(
+        feature_extractor_weights_path=path, dims=dims, device=device, dtype="float32", batch_size=batch
+    )
     ref = FrechetInceptionDistance(feature=dims, feature_extractor_weights_path=path).to(device)
 
     def loop(its: list[JudgeItem]) -> None:
         ref.reset()
         for it in its:
-            ref.update(torch.from_numpy(np.asarray(it.source)).permute(2, 0, 1)[None].to(device), real=True)
-            ref.update(torch.from_numpy(np.asarray(it.final)).permute(2, 0, 1)[None].to(device), real=False)
+            ref.update(torch.from_numpy(np.array(it.source)).permute(2, 0, 1)[None].to(device), real=True)
+            ref.update(torch.from_numpy(np.array(it.final)).permute(2, 0, 1)[None].to(device), real=False)
         ref.compute()
 
     x = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8, device=device)
@@ -259,7 +293,9 @@ def fid_case(device: str, full: bool, tmp: str, n: int, batch: int, dtype: str) 
         ref.update(x, real=True)
         ref.update(x, real=False)
 
-    return Case(f"fid inception-{dims} {size}px", judge, items, loop, raw, batch, {"dtype": "float32", "dims": dims})
+    return Case(
+        f"fid inception-{dims} {size}px", judge, items, loop, raw, batch, {"dtype": "float32", "dims": dims}
+    )
 
 
 # ----------------------------------------------------------------------------- main
@@ -271,24 +307,46 @@ def run(case: Case, device: str, loop_n: int, repeat: int) -> dict[str, Any]:
     t_loop = timed(lambda: case.loop(loop_items), device, repeat=repeat) / len(loop_items)
     t_raw = timed(case.raw, device, repeat=2 * repeat, warm=2) / case.raw_items
     t_judge = timed(lambda: case.judge.judge(case.items), device, repeat=repeat) / n
-    out = {"case": case.name, "items": n, "loop_items_s": 1 / t_loop, "raw_items_s": 1 / t_raw,
-           "judge_items_s": 1 / t_judge, "judge_vs_loop": t_loop / t_judge, "judge_vs_raw": t_raw / t_judge,
-           **case.notes}
-    print(f"{case.name:28s} {out['loop_items_s']:10.1f} {out['raw_items_s']:10.1f} {out['judge_items_s']:10.1f} "
-          f"{out['judge_vs_loop']:9.2f}x {out['judge_vs_raw']:9.2f}", flush=True)
+    out = {
+        "case": case.name,
+        "items": n,
+        "loop_items_s": 1 / t_loop,
+        "raw_items_s": 1 / t_raw,
+        "judge_items_s": 1 / t_judge,
+        "judge_vs_loop": t_loop / t_judge,
+        "judge_vs_raw": t_raw / t_judge,
+        **case.notes,
+    }
+    print(
+        f"{case.name:28s} {out['loop_items_s']:10.1f} {out['raw_items_s']:10.1f} {out['judge_items_s']:10.1f} "
+        f"{out['judge_vs_loop']:9.2f}x {out['judge_vs_raw']:9.2f}",
+        flush=True,
+    )
     return out
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--arch", choices=("small", "full"), default=None, help="default: full on CUDA, small on CPU")
+    p.add_argument(
+        "--arch", choices=("small", "full"), default=None, help="default: full on CUDA, small on CPU"
+    )
     p.add_argument("--metrics", default="lpips,clip,dino,fid")
-    p.add_argument("--n", type=int, default=None, help="items per judge call (default 256 on CUDA, 32 on CPU)")
+    p.add_argument(
+        "--n", type=int, default=None, help="items per judge call (default 256 on CUDA, 32 on CPU)"
+    )
     p.add_argument("--loop-n", type=int, default=None, help="items in the per-item loop (default min(n, 64))")
     p.add_argument("--repeat", type=int, default=3, help="timed repetitions; the fastest counts")
-    p.add_argument("--json", default=os.path.join(os.environ["OUT"], "learned_metrics.json") if os.environ.get("OUT") else None)
+    p.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (1 is steadier on a shared machine)"
+    )
+    p.add_argument(
+        "--json",
+        default=os.path.join(os.environ["OUT"], "learned_metrics.json") if os.environ.get("OUT") else None,
+    )
     a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
     logging.basicConfig(level=logging.WARNING)
     cuda = a.device.startswith("cuda")
     full = (a.arch or ("full" if cuda else "small")) == "full"
@@ -298,13 +356,27 @@ def main() -> None:
     bf16 = "bfloat16" if cuda else "float32"
     wanted = set(a.metrics.split(","))
     results: list[dict[str, Any]] = []
-    print(f"device={a.device} ({torch.cuda.get_device_name(0) if cuda else 'cpu'}), arch={'full' if full else 'small'}, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads, n={n}, loop n={loop_n}")
-    print(f"{'case':28s} {'loop it/s':>10s} {'raw it/s':>10s} {'judge it/s':>10s} {'vs loop':>10s} {'vs raw':>9s}")
+    print(
+        f"device={a.device} ({torch.cuda.get_device_name(0) if cuda else 'cpu'}), arch={'full' if full else 'small'}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, n={n}, loop n={loop_n}"
+    )
+    print(
+        f"{'case':28s} {'loop it/s':>10s} {'raw it/s':>10s} {'judge it/s':>10s} {'vs loop':>10s} {'vs raw':>9s}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         builders: list[tuple[str, Callable[[], Case]]] = [
-            ("lpips", lambda: lpips_case("alex", a.device, full, tmp, n if cuda else min(n, 32), 64 if cuda else 16, half)),
-            ("lpips", lambda: lpips_case("vgg", a.device, full, tmp, n // 2 if cuda else 8, 64 if cuda else 8, half)),
+            (
+                "lpips",
+                lambda: lpips_case(
+                    "alex", a.device, full, tmp, n if cuda else min(n, 32), 64 if cuda else 16, half
+                ),
+            ),
+            (
+                "lpips",
+                lambda: lpips_case(
+                    "vgg", a.device, full, tmp, n // 2 if cuda else 8, 64 if cuda else 8, half
+                ),
+            ),
             ("clip", lambda: clip_case("ViT-B-32", a.device, full, tmp, n, 128 if cuda else 32, bf16)),
             ("clip", lambda: clip_case("ViT-L-14", a.device, True, tmp, n, 128, bf16) if full else None),
             ("dino", lambda: dino_case(a.device, full, tmp, n, 128 if cuda else 16, bf16)),
@@ -322,9 +394,11 @@ def main() -> None:
                 results.append({"case": metric, "error": f"{type(err).__name__}: {err}"})
             if cuda:
                 torch.cuda.empty_cache()
-    print("loop: per item, batch 1, fp32, the library's own preprocessing. raw: the library batched on device "
-          "tensors (the anchors' method). judge: editbench from PIL images to Judgements. "
-          "vs loop = judge/loop; vs raw = judge/raw (1.0 = the harness costs nothing).")
+    print(
+        "loop: per item, batch 1, fp32, the library's own preprocessing. raw: the library batched on device "
+        "tensors (the anchors' method). judge: editbench from PIL images to Judgements. "
+        "vs loop = judge/loop; vs raw = judge/raw (1.0 = the harness costs nothing)."
+    )
     if a.json:
         with open(a.json, "w") as fh:
             json.dump({"device": a.device, "full": full, "n": n, "results": results}, fh, indent=1)

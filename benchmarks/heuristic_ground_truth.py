@@ -47,8 +47,6 @@ from bench.model import Sample, Suite, Trajectory
 from bench.protocols import JudgeItem
 from judges.heuristic import HeuristicChecklistJudge
 
-log = logging.getLogger(__name__)
-
 # --------------------------------------------------------------------------------------- records
 
 

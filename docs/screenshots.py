@@ -4,8 +4,8 @@ Runs ``editbench run``'s built-in default (``ads-abstract:size=12`` × ``edit-on
 ``rule-pipeline`` × ``ssim``, ``psnr``, plus ``checklist-heuristic`` for checklist verdicts when it
 is available) into a temporary folder, builds the leaderboard and photographs it with headless
 Chromium (``tests/browser.py``): ``docs/overview.png``, ``docs/suite.png``, ``docs/compare.png`` and
-``docs/trajectory.png``. Needs Debian's ``chromium``; writes nothing outside ``docs/`` and the
-temporary folder. Components not yet registered through entry points (the classical tools, the
+``docs/trajectory.png`` (its top: plan and verdicts). Needs Debian's ``chromium``; writes nothing
+outside ``docs/`` and the temporary folder. Components not yet registered through entry points (the classical tools, the
 heuristic judge) are registered here by name, the way a plug-in would be.
 """
 
@@ -72,7 +72,7 @@ def main() -> None:
             b.screenshot(out / "overview.png")
             b.open(next(site.glob("suite-*.html")).as_uri())
             b.eval(
-                "document.getElementById('scores') && window.scrollTo(0, document.querySelector('.charts').offsetTop - 60)"
+                "window.scrollTo(0, document.querySelector('.charts').getBoundingClientRect().top + scrollY - 110)"
             )
             b.screenshot(out / "suite.png")
             b.open((site / "compare.html").as_uri() + "#sort=spread")
@@ -85,7 +85,6 @@ def main() -> None:
             )
             b.open((site / "trajectory.html").as_uri() + "#" + href.split("#", 1)[1])
             b.wait_for("document.querySelectorAll('.step img').length > 0")
-            b.eval("window.scrollTo(0, document.querySelector('.steps-panel').offsetTop - 50)")
             b.wait_for(VISIBLE_LOADED)
             b.screenshot(out / "trajectory.png")
             if b.errors:

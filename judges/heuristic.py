@@ -27,7 +27,9 @@ side) gives ``status="unscored"`` with every score in ``na`` and the reason in `
 Speed: each image is measured once per (measure, region) and kept in a small cache keyed by the
 image's content id, so a source judged against several systems is measured once. Per-pixel colour
 measures run at ``measure_size`` (256 px long side by default), neighbourhood measures at
-``detail_size`` (512); see :mod:`judges._heuristic_measure`.
+``detail_size`` (512); see :mod:`judges._heuristic_measure`. On the built-in suites a judgement
+costs about 0.02-0.03 s of CPU with the source cached (0.04 s at full resolution), and the
+default sizes give the same verdicts as full resolution (``tests/test_heuristic_judge.py``).
 
 Example::
 

@@ -198,6 +198,14 @@ def test_apply_many_batches_equal_params_into_one_call(tiny, tctx, monkeypatch):
     single = tool.apply(imgs[1], params[1], None, tctx)
     diff = np.abs(np.asarray(batched[1], np.int16) - np.asarray(single, np.int16)).max()
     assert diff <= 2, "a batched edit equals the same edit made alone, up to rounding"
+    # one context per image: each image's seed defaults to its own context's
+    ctxs = [ToolContext(images=tctx.images, seed=s, device="cpu") for s in (5, 6, 7)]
+    unseeded = [{"instruction": "same", "steps": 1}] * 3
+    calls.clear()
+    per_ctx = tool.apply_many(imgs, unseeded, [None] * 3, ctxs)
+    assert calls == [3]
+    alone = tool.apply(imgs[2], unseeded[2], None, ctxs[2])
+    assert np.abs(np.asarray(per_ctx[2], np.int16) - np.asarray(alone, np.int16)).max() <= 2
     calls.clear()
     mixed = [dict(params[0]), dict(params[1], steps=2), dict(params[2])]  # steps differ: two calls
     tool.apply_many(imgs, mixed, [None] * 3, tctx)
@@ -216,7 +224,14 @@ def test_inpaint_changes_pixels_only_inside_the_mask(tiny, tctx):
         assert (a[mask == 1] != b[mask == 1]).any(axis=-1).mean() > 0.5
 
 
+def test_pipeline_errors_become_tool_errors(tiny, tctx):
+    tool = Inpaint(model=tiny("sd-inpaint"), device="cpu")
+    with pytest.raises(ToolError, match="StableDiffusionInpaintPipeline failed"):
+        tool.apply(_image(), {"prompt": "x", "steps": 2, "strength": 0.1}, BOX, tctx)  # 0 denoising steps left
+
+
 def test_inpaint_with_an_empty_region_returns_the_input_without_loading(tctx):
+    pytest.importorskip("torch")  # the device is resolved before anything is skipped
     tool = Inpaint(model="/nonexistent/inpaint-folder", device="cpu")  # would fail if loaded
     img = _image()
     out = tool.apply(img, {"prompt": "x"}, Region(kind="full", invert=True), tctx)

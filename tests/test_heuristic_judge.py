@@ -548,17 +548,27 @@ def ads(tmp_path_factory):
     return build_ads_abstract(size=6, seed=0, cache_dir=tmp_path_factory.mktemp("ads"))
 
 
-def test_default_sizes_give_full_resolution_verdicts_and_are_fast(ads):
-    """Measuring colour at 256 px and detail at 512 px changes no verdict on the ads suite."""
+@pytest.fixture(scope="module")
+def styling_small(tmp_path_factory):
+    """Known edits of the first two samples of styling-simple and styling-regular."""
+    from benchmarks.heuristic_ground_truth import styling_sample_cases
+    from suites.builtin.styling import build_styling_regular, build_styling_simple
+
+    cache = tmp_path_factory.mktemp("styling")
+    cases = []
+    for build in (build_styling_simple, build_styling_regular):
+        suite = build(size=2, seed=0, cache_dir=cache)
+        for smp in suite.samples:
+            cases += list(styling_sample_cases(suite.ref, smp, suite.image(smp)))
+    return cases
+
+
+def test_default_sizes_give_full_resolution_verdicts_and_are_fast(ads, styling_small):
+    """Measuring colour at 256 px and detail at 512 px changes no verdict on the built-in suites."""
     from benchmarks.heuristic_ground_truth import ads_cases, ads_edits
 
-    edits = [
-        e
-        for e in ads_edits()
-        if e.name
-        in ("no-op", "darken -0.45", "recolour background green", "declutter (re-render)", "erase price")
-    ]
-    cases = list(ads_cases(ads, edits, limit=4))
+    names = ("no-op", "darken -0.45", "recolour background green", "declutter (re-render)", "erase price")
+    cases = list(ads_cases(ads, [e for e in ads_edits() if e.name in names], limit=3)) + styling_small[::2]
     items = [item(c.sample, c.source, c.result) for c in cases]
     t0 = time.perf_counter()
     fast = HeuristicChecklistJudge().judge(items)
@@ -571,27 +581,22 @@ def test_default_sizes_give_full_resolution_verdicts_and_are_fast(ads):
 # ------------------------------------------------------------------------------ ground truth
 
 
-def test_agreement_with_known_truth_is_well_above_chance(ads):
-    from benchmarks.heuristic_ground_truth import ads_cases, ads_edits, agreement, judge_cases, styling_cases
+def test_agreement_with_known_truth_is_well_above_chance(ads, styling_small):
+    from benchmarks.heuristic_ground_truth import ads_cases, ads_edits, agreement, judge_cases
 
     judge = HeuristicChecklistJudge()
-    edits = [
-        e
-        for e in ads_edits()
-        if e.name
-        in (
-            "no-op",
-            "desaturate x0.35",
-            "darken -0.45",
-            "recolour background green",
-            "declutter (re-render)",
-            "erase product",
-            "erase price",
-            "saturate x1.8",
-        )
-    ]
-    rows = judge_cases(ads_cases(ads, edits), judge)
-    rows += judge_cases(styling_cases(size=2, seed=0, levels=("simple", "regular")), judge)
+    names = (
+        "no-op",
+        "desaturate x0.35",
+        "darken -0.45",
+        "recolour background green",
+        "declutter (re-render)",
+        "erase product",
+        "erase price",
+        "saturate x1.8",
+    )
+    rows = judge_cases(ads_cases(ads, [e for e in ads_edits() if e.name in names]), judge)
+    rows += judge_cases(styling_small, judge)
     for suite in {r.suite for r in rows}:
         mine = [r for r in rows if r.suite == suite]
         a = agreement(mine, suite)

@@ -11,8 +11,6 @@ implementation of the formula.
 from __future__ import annotations
 
 import json
-import math
-import os
 
 import numpy as np
 import pytest
@@ -50,11 +48,25 @@ def _edit(img: Image.Image, seed: int, noise: int = 40) -> Image.Image:
     return Image.fromarray(b.astype(np.uint8))
 
 
-def _item(src: Image.Image, res: Image.Image | None, sid: str = "s1", *, system: str = "sys.a",
-          status: str = "ok", goal: str = "make it look like winter", description: str | None = None) -> JudgeItem:
+def _item(
+    src: Image.Image,
+    res: Image.Image | None,
+    sid: str = "s1",
+    *,
+    system: str = "sys.a",
+    status: str = "ok",
+    goal: str = "make it look like winter",
+    description: str | None = None,
+) -> JudgeItem:
     sample = Sample(id=sid, image=ImageRef(id="0" * 64), goal=goal, description=description)
-    traj = Trajectory(suite="t@1", sample_id=sid, system_id=system, final=None if res is None else "f" * 64,
-                      status=status, error=None if status == "ok" else "tool crashed")  # type: ignore[arg-type]
+    traj = Trajectory(
+        suite="t@1",
+        sample_id=sid,
+        system_id=system,
+        final=None if res is None else "f" * 64,
+        status=status,
+        error=None if status == "ok" else "tool crashed",
+    )  # type: ignore[arg-type]
     return JudgeItem(suite="t@1", sample=sample, source=src, final=res, trajectory=traj)  # type: ignore[arg-type]
 
 
@@ -99,9 +111,11 @@ def tiny_clip(weights_dir):
 
     folder = weights_dir / "tiny-clip"
     folder.mkdir()
-    cfg = {"embed_dim": 16,
-           "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 8, "head_width": 16},
-           "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1}}
+    cfg = {
+        "embed_dim": 16,
+        "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 8, "head_width": 16},
+        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+    }
     (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": cfg, "preprocess_cfg": {}}))
     torch.manual_seed(0)
     model = open_clip.create_model("local-dir:" + str(folder))
@@ -115,8 +129,15 @@ def tiny_dino(weights_dir):
 
     folder = weights_dir / "tiny-dino"
     torch.manual_seed(0)
-    cfg = Dinov2Config(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
-                       patch_size=8, image_size=32, initializer_range=0.2)
+    cfg = Dinov2Config(
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        patch_size=8,
+        image_size=32,
+        initializer_range=0.2,
+    )
     Dinov2Model(cfg).save_pretrained(folder)
     return folder
 
@@ -141,7 +162,10 @@ def test_lpips_batched_matches_the_library_per_pair(alexnet_features, monkeypatc
     tv.load_state_dict(torch.load(alexnet_features), strict=False)
     ref = _lpips_reference("alex", tv, monkeypatch)
     sizes = [(64, 64), (64, 80), (64, 64), (72, 64), (64, 64)]
-    items = [_item(_image(k, h, w), _edit(_image(k, h, w), 100 + k, 20 * k + 5), f"s{k}") for k, (h, w) in enumerate(sizes)]
+    items = [
+        _item(_image(k, h, w), _edit(_image(k, h, w), 100 + k, 20 * k + 5), f"s{k}")
+        for k, (h, w) in enumerate(sizes)
+    ]
     items.insert(2, _item(items[0].source, None, "failed", status="failed"))
     judge = LPIPSJudge(net="alex", weights=str(alexnet_features), device="cpu", batch_size=2)
     out = judge.judge(items)
@@ -155,7 +179,9 @@ def test_lpips_batched_matches_the_library_per_pair(alexnet_features, monkeypatc
             want = float(ref(lpips.im2tensor(np.asarray(it.source)), lpips.im2tensor(np.asarray(it.final))))
         assert j.status == "ok" and j.scores["lpips"] == pytest.approx(want, abs=1e-5)
         values.append(want)
-    assert len(set(round(v, 6) for v in values)) == len(values) and min(values) > 0  # real, distinct comparisons
+    assert (
+        len(set(round(v, 6) for v in values)) == len(values) and min(values) > 0
+    )  # real, distinct comparisons
     # Weights given as the folder holding the torchvision file: same numbers.
     again = LPIPSJudge(weights=str(alexnet_features.parent), device="cpu").judge(items[:1])
     assert again[0].scores["lpips"] == pytest.approx(out[0].scores["lpips"], abs=1e-6)
@@ -215,12 +241,15 @@ def test_clip_scores_match_a_hand_computation(tiny_clip):
     src = [_image(10 + k, 32, 32) for k in range(3)]
     res = [_edit(s, 20 + k) for k, s in enumerate(src)]
     desc = "a street of red houses at noon"
-    items = [_item(src[0], res[0], "a", description=desc, goal="make it snowy"),
-             _item(src[1], res[1], "b", goal="make it a watercolour painting"),
-             _item(src[2], res[2], "c", description="a beach", goal="add a sunset")]
+    items = [
+        _item(src[0], res[0], "a", description=desc, goal="make it snowy"),
+        _item(src[1], res[1], "b", goal="make it a watercolour painting"),
+        _item(src[2], res[2], "c", description="a beach", goal="add a sunset"),
+    ]
     judge = CLIPJudge(model=str(tiny_clip), device="cpu", batch_size=2)
     out = judge.judge(items)
     with torch.no_grad():
+
         def img(im):
             return _unit(model.encode_image(preprocess(im)[None]))
 
@@ -251,9 +280,16 @@ def test_clip_resizes_on_device_like_the_library_and_never_scores_no_direction(t
     src, res = _image(30, 40, 56), _image(31, 50, 36)  # both non-square, of different sizes
     [j] = CLIPJudge(model=str(tiny_clip), device="cpu").judge([_item(src, res)])
     with torch.no_grad():
-        want = float(_unit(model.encode_image(preprocess(res)[None])) @ _unit(model.encode_image(preprocess(src)[None])))
-    assert j.scores["clip_image"] == pytest.approx(want, abs=2e-2)  # device bicubic vs PIL bicubic: ~1/255 per pixel
-    [same] = CLIPJudge(model=str(tiny_clip), device="cpu").judge([_item(src, src.copy(), description="a town")])
+        want = float(
+            _unit(model.encode_image(preprocess(res)[None]))
+            @ _unit(model.encode_image(preprocess(src)[None]))
+        )
+    assert j.scores["clip_image"] == pytest.approx(
+        want, abs=2e-2
+    )  # device bicubic vs PIL bicubic: ~1/255 per pixel
+    [same] = CLIPJudge(model=str(tiny_clip), device="cpu").judge(
+        [_item(src, src.copy(), description="a town")]
+    )
     assert same.status == "ok" and same.scores["clip_image"] == pytest.approx(1.0, abs=1e-5)
     assert "clip_dir" not in same.scores and "no direction" in same.na["clip_dir"]
 
@@ -286,7 +322,11 @@ def test_dino_cosines_match_a_hand_computation(tiny_dino):
     def tokens(im):
         x = (np.asarray(im, np.float64) / 255.0 - mean) / std
         with torch.no_grad():
-            return ref(pixel_values=torch.tensor(x.transpose(2, 0, 1)[None], dtype=torch.float32)).last_hidden_state[0].numpy()
+            return (
+                ref(pixel_values=torch.tensor(x.transpose(2, 0, 1)[None], dtype=torch.float32))
+                .last_hidden_state[0]
+                .numpy()
+            )
 
     for it, j in zip(items, out, strict=True):
         a, b = tokens(it.source).astype(np.float64), tokens(it.final).astype(np.float64)
@@ -296,7 +336,9 @@ def test_dino_cosines_match_a_hand_computation(tiny_dino):
         assert cos.shape == (1 + 16,)  # 32 px / patch 8 -> 4x4 patches, plus CLS
     assert out[0].scores["dino_patch"] > out[2].scores["dino_patch"]  # more noise, less structure kept
     # A result of another size is aligned to the source first, and the rationale says so.
-    [r] = DINOJudge(model=str(tiny_dino), size=32, device="cpu").judge([_item(src[0], src[0].resize((48, 40)))])
+    [r] = DINOJudge(model=str(tiny_dino), size=32, device="cpu").judge(
+        [_item(src[0], src[0].resize((48, 40)))]
+    )
     assert "48x40" in r.rationale and r.scores["dino_cls"] > 0.9
 
 
@@ -328,12 +370,16 @@ def _mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
 
     m = x.shape[0]
     kxx, kyy, kxy = k(x, x), k(y, y), k(x, y)
-    return float((kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1)) - 2 * kxy.sum() / m**2)
+    return float(
+        (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1)) - 2 * kxy.sum() / m**2
+    )
 
 
 def _set_items(n: int, system: str = "sys.a") -> list[JudgeItem]:
-    return [_item(_image(60 + k, 32, 32), _edit(_image(60 + k, 32, 32), 90 + k, 60), f"s{k}", system=system)
-            for k in range(n)]
+    return [
+        _item(_image(60 + k, 32, 32), _edit(_image(60 + k, 32, 32), 90 + k, 60), f"s{k}", system=system)
+        for k in range(n)
+    ]
 
 
 def test_fid_and_kid_on_dino_features_match_numpy(tiny_dino):
@@ -344,9 +390,16 @@ def test_fid_and_kid_on_dino_features_match_numpy(tiny_dino):
     mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
 
     def feats(images):
-        x = np.stack([(np.asarray(im, np.float64) / 255.0 - mean) / std for im in images]).transpose(0, 3, 1, 2)
+        x = np.stack([(np.asarray(im, np.float64) / 255.0 - mean) / std for im in images]).transpose(
+            0, 3, 1, 2
+        )
         with torch.no_grad():
-            return ref(pixel_values=torch.tensor(x, dtype=torch.float32)).last_hidden_state[:, 0].double().numpy()
+            return (
+                ref(pixel_values=torch.tensor(x, dtype=torch.float32))
+                .last_hidden_state[:, 0]
+                .double()
+                .numpy()
+            )
 
     real, fake = feats([it.source for it in items]), feats([it.final for it in items])
     opts = dict(features="dinov2", model=str(tiny_dino), size=32, device="cpu", batch_size=5)
@@ -397,7 +450,9 @@ def test_fid_on_inception_matches_torchmetrics_standard_path(inception_weights_f
     from torchmetrics.image.fid import FrechetInceptionDistance
 
     items = _set_items(3)  # dims=64 keeps the eigen-decomposition small; the network runs in full either way
-    [j] = FIDJudge(feature_extractor_weights_path=str(inception_weights_file), dims=64, device="cpu").judge(items)
+    [j] = FIDJudge(feature_extractor_weights_path=str(inception_weights_file), dims=64, device="cpu").judge(
+        items
+    )
     ref = FrechetInceptionDistance(feature=64, feature_extractor_weights_path=str(inception_weights_file))
     to = lambda ims: torch.from_numpy(np.stack([np.asarray(i) for i in ims])).permute(0, 3, 1, 2)  # noqa: E731
     ref.update(to([it.source for it in items]), real=True)
@@ -418,14 +473,25 @@ def test_protocol_specs_and_identity(alexnet_features, tmp_path):
         for spec in j.score_specs():
             assert spec.description
     assert [j.scope for j in judges] == ["sample", "sample", "sample", "set", "set"]
-    assert not LPIPSJudge().score_specs()[0].higher_is_better and not FIDJudge().score_specs()[0].higher_is_better
+    assert (
+        not LPIPSJudge().score_specs()[0].higher_is_better
+        and not FIDJudge().score_specs()[0].higher_is_better
+    )
 
     def jid(j):
         return component_id(j.name, j.config(), j.version, extra=j.identity_extra())
 
     w = str(alexnet_features)
     # device, batch_size and download are transport; dtype and net change numbers.
-    assert len({jid(LPIPSJudge(weights=w)), jid(LPIPSJudge(weights=w, device="cpu", batch_size=3, download=True))}) == 1
+    assert (
+        len(
+            {
+                jid(LPIPSJudge(weights=w)),
+                jid(LPIPSJudge(weights=w, device="cpu", batch_size=3, download=True)),
+            }
+        )
+        == 1
+    )
     assert jid(LPIPSJudge(weights=w, dtype="bfloat16")) != jid(LPIPSJudge(weights=w))
     assert jid(LPIPSJudge(weights=w, net="vgg")) != jid(LPIPSJudge(weights=w))
     # A local path counts by content, not by where it is.
@@ -433,10 +499,17 @@ def test_protocol_specs_and_identity(alexnet_features, tmp_path):
     copy.write_bytes(alexnet_features.read_bytes())
     assert jid(LPIPSJudge(weights=str(copy))) == jid(LPIPSJudge(weights=w))
     assert LPIPSJudge(weights=w).config()["weights"].startswith("sha256:")
+    # Built from a command-line spec through the registry, as `--judge lpips:...` does.
+    from bench import registry
+    from bench.components import build_component
+    from bench.spec import parse_spec
+
+    registry.register("judges", "lpips", "judges.learned.lpips_judge:LPIPSJudge")
+    built = build_component("judges", parse_spec(f"lpips:net=alex,weights='{w}',device=cpu,download=false"))
+    assert built.id == jid(LPIPSJudge(weights=w)) and built.obj.device == "cpu"
     with pytest.raises(ValueError):
         LPIPSJudge(net="squeeze")
     with pytest.raises(ValueError):
         CLIPJudge(dtype="int8")
     with pytest.raises(ValueError):
         FIDJudge(features="inception", model="x")
-    assert math.isfinite(KIDJudge().subset_size) and os.sep  # options are plain values (YAML-typed on the CLI)

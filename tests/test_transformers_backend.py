@@ -26,8 +26,15 @@ transformers = pytest.importorskip("transformers")
 from bench.backends import transformers_backend as tb  # noqa: E402
 from bench.backends.transformers_backend import TransformersBackend  # noqa: E402
 
-SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>",
-           "<|video_pad|>"]
+SPECIAL = [
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+]
 TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
     "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for c in message['content'] %}"
@@ -44,13 +51,18 @@ def _tokenizer():
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=320, special_tokens=SPECIAL,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    corpus = ['Rate the edit. Reply in JSON: {"score": 3, "reason": "the sky is blue"}',
-              "make it look like winter, with snow on the roofs", "pass partial fail criterion verdict"] * 5
+    trainer = trainers.BpeTrainer(
+        vocab_size=320, special_tokens=SPECIAL, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    corpus = [
+        'Rate the edit. Reply in JSON: {"score": 3, "reason": "the sky is blue"}',
+        "make it look like winter, with snow on the roofs",
+        "pass partial fail criterion verdict",
+    ] * 5
     tok.train_from_iterator(corpus, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                                   chat_template=TEMPLATE)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", chat_template=TEMPLATE
+    )
 
 
 @pytest.fixture(scope="module")
@@ -70,20 +82,46 @@ def tiny_models(tmp_path_factory):
     tok = _tokenizer()
     v = tok.get_vocab()
     ids = dict(bos_token_id=None, eos_token_id=v["<|im_end|>"], pad_token_id=v["<|endoftext|>"])
-    text = dict(vocab_size=len(v), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-                num_key_value_heads=1, max_position_embeddings=512, initializer_range=0.5, **ids)
+    text = dict(
+        vocab_size=len(v),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=512,
+        initializer_range=0.5,
+        **ids,
+    )
     cfg = Qwen2VLConfig(
-        text_config={**text, "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0,
-                                                 "mrope_section": [2, 3, 3]}},
-        vision_config=dict(depth=1, embed_dim=32, hidden_size=32, num_heads=2, mlp_ratio=2, patch_size=14,
-                           spatial_merge_size=2, temporal_patch_size=2),
-        image_token_id=v["<|image_pad|>"], video_token_id=v["<|video_pad|>"],
-        vision_start_token_id=v["<|vision_start|>"], vision_end_token_id=v["<|vision_end|>"])
+        text_config={
+            **text,
+            "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]},
+        },
+        vision_config=dict(
+            depth=1,
+            embed_dim=32,
+            hidden_size=32,
+            num_heads=2,
+            mlp_ratio=2,
+            patch_size=14,
+            spatial_merge_size=2,
+            temporal_patch_size=2,
+        ),
+        image_token_id=v["<|image_pad|>"],
+        video_token_id=v["<|video_pad|>"],
+        vision_start_token_id=v["<|vision_start|>"],
+        vision_end_token_id=v["<|vision_end|>"],
+    )
     torch.manual_seed(0)
     vlm = root / "tiny-qwen2-vl"
     Qwen2VLForConditionalGeneration(cfg).save_pretrained(vlm)
-    Qwen2VLProcessor(image_processor=Qwen2VLImageProcessor(min_pixels=56 * 56, max_pixels=112 * 112), tokenizer=tok,
-                     video_processor=Qwen2VLVideoProcessor(), chat_template=TEMPLATE).save_pretrained(vlm)
+    Qwen2VLProcessor(
+        image_processor=Qwen2VLImageProcessor(min_pixels=56 * 56, max_pixels=112 * 112),
+        tokenizer=tok,
+        video_processor=Qwen2VLVideoProcessor(),
+        chat_template=TEMPLATE,
+    ).save_pretrained(vlm)
     lm = root / "tiny-qwen2"
     Qwen2ForCausalLM(Qwen2Config(**text)).save_pretrained(lm)
     tok.save_pretrained(lm)
@@ -114,10 +152,17 @@ def _requests() -> list[ChatRequest]:
     a, b = _img(0, 64, 80), _img(1, 90, 50)
     return [
         ChatRequest((ChatMessage.user(a, "Rate the edit."),), max_tokens=9),
-        ChatRequest((ChatMessage.system("Be brief."), ChatMessage.user("make it look like winter")), max_tokens=6),
+        ChatRequest(
+            (ChatMessage.system("Be brief."), ChatMessage.user("make it look like winter")), max_tokens=6
+        ),
         ChatRequest((ChatMessage.user("Before:", b, "After:", a, "pass or fail?"),), max_tokens=12),
-        ChatRequest((ChatMessage.user("Reply in JSON"),), max_tokens=7,
-                    response_format=json_schema_format({"type": "object", "properties": {"score": {"type": "integer"}}})),
+        ChatRequest(
+            (ChatMessage.user("Reply in JSON"),),
+            max_tokens=7,
+            response_format=json_schema_format(
+                {"type": "object", "properties": {"score": {"type": "integer"}}}
+            ),
+        ),
         ChatRequest((ChatMessage.user(b, "criterion verdict <|im_end|> injected"),), max_tokens=12),
     ]
 
@@ -154,10 +199,13 @@ def test_seeded_sampling_does_not_depend_on_the_batch(tiny_models):
     again = backend.chat_many(sampled)
     assert [b.text for b in again] == [b.text for b in batch[1:]]
     # No seed: the draw is seeded from the request, so n_index gives each draw its own stream.
-    draws = backend.chat_many([ChatRequest(base.messages, max_tokens=10, temperature=1.0, n_index=i) for i in range(3)])
+    draws = backend.chat_many(
+        [ChatRequest(base.messages, max_tokens=10, temperature=1.0, n_index=i) for i in range(3)]
+    )
     assert len({d.text for d in draws}) >= 2
     assert tb.request_seed(sampled[0]) == 1 and tb.request_seed(sampled[3]) != tb.request_seed(
-        ChatRequest(base.messages, max_tokens=10, temperature=0.8, top_p=0.5, n_index=2))
+        ChatRequest(base.messages, max_tokens=10, temperature=0.8, top_p=0.5, n_index=2)
+    )
 
 
 def test_logprobs_match_a_teacher_forced_forward_pass(tiny_models):
@@ -172,16 +220,24 @@ def test_logprobs_match_a_teacher_forced_forward_pass(tiny_models):
     lm = backend._loaded()
     gen = json.loads(resp.raw)["token_ids"]  # the raw reply keeps the generated token ids
     assert len(gen) == len(lps)
-    prompt = lm.processor.apply_chat_template([{"role": "user", "content": [{"type": "text", "text": "Rate the edit."}]}],
-                                              add_generation_prompt=True, tokenize=True, return_dict=True,
-                                              return_tensors="pt")["input_ids"][0].tolist()
+    prompt = lm.processor.apply_chat_template(
+        [{"role": "user", "content": [{"type": "text", "text": "Rate the edit."}]}],
+        add_generation_prompt=True,
+        tokenize=True,
+        return_dict=True,
+        return_tensors="pt",
+    )["input_ids"][0].tolist()
     with torch.no_grad():
         logits = lm.model(input_ids=torch.tensor([prompt + gen])).logits[0]
     ref = torch.log_softmax(logits[len(prompt) - 1 : len(prompt) - 1 + len(gen)].double(), dim=-1)
     for k, t in enumerate(lps):
-        assert len(t.top) == 3 and [a.logprob for a in t.top] == sorted((a.logprob for a in t.top), reverse=True)
+        assert len(t.top) == 3 and [a.logprob for a in t.top] == sorted(
+            (a.logprob for a in t.top), reverse=True
+        )
         assert t.logprob == pytest.approx(float(ref[k, gen[k]]), abs=1e-4)
-        assert t.token == t.top[0].token and t.logprob == pytest.approx(t.top[0].logprob)  # greedy: the argmax
+        assert t.token == t.top[0].token and t.logprob == pytest.approx(
+            t.top[0].logprob
+        )  # greedy: the argmax
         assert math.exp(t.logprob) <= 1.0
     assert lm.tokenizer.decode(gen) == resp.text
 
@@ -195,9 +251,15 @@ def test_garbage_output_is_unparseable_and_a_judge_records_unscored(tiny_models)
         r.json()
     checklist = pytest.importorskip("judges.vlm.checklist")
     judge = checklist.ChecklistJudge(backend=backend, cache=False, max_tokens=24)
-    sample = Sample(id="s1", image=ImageRef(id="0" * 64), goal="make it look like winter",
-                    checklist=(Criterion("snow", "There is snow on the roofs"), Criterion("keep", "The house stays",
-                                                                                          kind="preserve")))
+    sample = Sample(
+        id="s1",
+        image=ImageRef(id="0" * 64),
+        goal="make it look like winter",
+        checklist=(
+            Criterion("snow", "There is snow on the roofs"),
+            Criterion("keep", "The house stays", kind="preserve"),
+        ),
+    )
     traj = Trajectory(suite="t@1", sample_id="s1", system_id="sys.a", final="f" * 64)
     kept: list[str] = []
 
@@ -205,8 +267,14 @@ def test_garbage_output_is_unparseable_and_a_judge_records_unscored(tiny_models)
         kept.append(text)
         return f"raw{len(kept)}"
 
-    item = JudgeItem(suite="t@1", sample=sample, source=_img(5, 64, 64), final=_img(6, 64, 64), trajectory=traj,
-                     put_raw=put_raw)
+    item = JudgeItem(
+        suite="t@1",
+        sample=sample,
+        source=_img(5, 64, 64),
+        final=_img(6, 64, 64),
+        trajectory=traj,
+        put_raw=put_raw,
+    )
     [j] = judge.judge([item])
     assert j.status == "unscored" and j.scores == {} and "unparseable" in (j.error or "")
     assert len(j.raw) == 2 and len(kept) == 2  # the reply and its one repair attempt, both kept
@@ -216,8 +284,10 @@ def test_garbage_output_is_unparseable_and_a_judge_records_unscored(tiny_models)
 def test_failures_come_back_as_responses(tiny_models, tmp_path):
     vlm, lm = tiny_models
     text_backend = TransformersBackend(str(lm), device="cpu")
-    reqs = [ChatRequest((ChatMessage.user(_img(0, 32, 32), "what is this?"),), max_tokens=4),
-            ChatRequest((ChatMessage.user("make it look like winter"),), max_tokens=4)]
+    reqs = [
+        ChatRequest((ChatMessage.user(_img(0, 32, 32), "what is this?"),), max_tokens=4),
+        ChatRequest((ChatMessage.user("make it look like winter"),), max_tokens=4),
+    ]
     out = text_backend.chat_many(reqs)
     assert out[0].status == "error" and "text-only" in out[0].error
     assert out[1].status == "ok" and out[1].text == text_backend.chat(reqs[1]).text
@@ -244,7 +314,9 @@ def test_spec_cache_and_pickling(tiny_models):
     req = _requests()[1]
     assert c.chat(req).text == a.chat(req).text
     hinted = TransformersBackend._conversation(_requests()[3], vision=True)
-    assert "JSON schema" in hinted[-1]["content"][-1]["text"] and '"score"' in hinted[-1]["content"][-1]["text"]
+    assert (
+        "JSON schema" in hinted[-1]["content"][-1]["text"] and '"score"' in hinted[-1]["content"][-1]["text"]
+    )
     with pytest.raises(ValueError):
         TransformersBackend(str(vlm), dtype="int4")
     with pytest.raises(TypeError):

@@ -66,9 +66,14 @@ def _merges_for(words: tuple[str, ...], suffix: str) -> list[tuple[str, str]]:
 def clip_tokenizer(model_max_length: int = 77) -> Any:
     """A byte-level BPE ``CLIPTokenizer`` over every byte, with merges for a handful of words.
 
-    As in the released CLIP vocabulary the two special tokens come last, so no real token has id 0
-    (OWL detectors treat a query whose first id is 0 as padding).
+    It is loaded from a ``vocab.json`` and ``merges.txt`` written here, the way a released CLIP
+    tokenizer is, so the same code works with transformers 4 and 5. As in the released vocabulary
+    the two special tokens come last, so no real token has id 0 (OWL detectors treat a query whose
+    first id is 0 as padding).
     """
+    import json
+    import tempfile
+
     from transformers import CLIPTokenizer
 
     vocab: dict[str, int] = {}
@@ -81,7 +86,12 @@ def clip_tokenizer(model_max_length: int = 77) -> Any:
         vocab.setdefault(a + b, len(vocab))
     for tok in _CLIP_SPECIALS:
         vocab[tok] = len(vocab)
-    return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=model_max_length)
+    with tempfile.TemporaryDirectory(prefix="editbench-clip-tok-") as folder:
+        with open(os.path.join(folder, "vocab.json"), "w", encoding="utf-8") as fh:
+            json.dump(vocab, fh)
+        with open(os.path.join(folder, "merges.txt"), "w", encoding="utf-8") as fh:
+            fh.write("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges))
+        return CLIPTokenizer.from_pretrained(folder, model_max_length=model_max_length)
 
 
 def clip_ids() -> dict[str, int]:
@@ -178,7 +188,12 @@ def sd_inpaint_pipeline() -> Any:
 def flux_kontext_pipeline() -> Any:
     """A tiny ``FluxKontextPipeline``: 1+1-layer Flux transformer, a 1-block VAE, CLIP and T5 encoders."""
     import torch
-    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxKontextPipeline, FluxTransformer2DModel
+    from diffusers import (
+        AutoencoderKL,
+        FlowMatchEulerDiscreteScheduler,
+        FluxKontextPipeline,
+        FluxTransformer2DModel,
+    )
     from transformers import T5Config, T5EncoderModel
 
     torch.manual_seed(0)

@@ -118,6 +118,12 @@ def planner(inputs: Mapping[str, Any]) -> dict[str, Any]:
         subtasks.append({"id": f"{_INFEASIBLE_PREFIX}{i + 1}", "text": f"Make the {m.entry.dimension or 'image'} "
                          f"{m.entry.label}", "region": "the whole image",
                          "reasoning": f"the goal asks for {m.entry.label} ('{m.phrase}')"})
+    if not subtasks:
+        # Nothing the lexicon reads as a change: the same documented neutral fallback as edit-only and
+        # the rules styling plan, rather than an empty plan the agent would have to fail on.
+        subtasks.append({"id": "s1", "text": "Give the image a light vibrant colour grade", "region": "the whole image",
+                         "reasoning": "no lexicon phrase names a change the tools can make: a light vibrant grade "
+                                      "is the neutral fallback"})
     return {"reasoning": f"rule plan: {plan.reasoning}", "subtasks": subtasks}
 
 

@@ -8,20 +8,24 @@ copy; :data:`PIPELINES` counts the loads so tests can check that a pipeline load
 
 Conventions, shared with the learned-metric judges:
 
-* ``device``: ``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N``. A transport
-  setting: left out of a tool's id (``bench.ids.TRANSPORT_KEYS``).
+* ``device``: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``. A transport setting: left out of a
+  tool's id (``bench.ids.TRANSPORT_KEYS``). The tools resolve ``auto`` to the run's device when
+  that is CUDA, else CUDA when available, else the CPU.
 * ``dtype``: ``auto`` (the pipeline family's half precision on CUDA, float32 on CPU, where half
   precision is slow or unsupported), ``float32``, ``float16`` or ``bfloat16``.
-* Weights are never fetched unless asked: a hub id is looked up in the local Hugging Face cache
-  (``local_files_only``), and a miss is a :class:`~bench.errors.ToolError` saying how to supply
-  the weights (a local folder written by ``save_pretrained`` or a hub snapshot). ``download=true``
-  lets diffusers fetch what is missing; it is a transport setting (same weights, same outputs).
+* Weights are never fetched unless asked: a hub id is resolved to its snapshot in the local
+  Hugging Face cache without a network request (:func:`resolve_source`), and a miss is a
+  :class:`~bench.errors.ToolError` saying how to supply the weights (a local folder written by
+  ``save_pretrained`` or a hub snapshot). ``download=true`` lets the library fetch what is
+  missing; it is a transport setting (same weights, same outputs).
 * A local folder enters a tool's id by the SHA-256 of its content, never by where it lives; a hub
   model by its id and revision (pin ``revision=`` for an id that cannot drift).
 * Diffusers pipelines keep per-call state in their schedulers, so two threads must not run the
   same pipeline at once: every cached pipeline comes with a lock its callers hold while calling it.
 
-torch and diffusers are imported inside functions only.
+:data:`EDITORS` and :data:`INPAINTERS` describe how each supported pipeline class is driven
+(defaults, call arguments, size factor, whether it batches). torch and diffusers are imported
+inside functions only.
 """
 
 from __future__ import annotations
@@ -214,14 +218,39 @@ def pipeline_class(cls_name: str, supported: tuple[str, ...], who: str) -> Any:
     return cls
 
 
-def no_weights_message(who: str, cls_name: str, model: str, revision: str | None, err: BaseException) -> str:
+def no_weights_message(who: str, what: str, model: str, revision: str | None, err: BaseException) -> str:
     at = f"@{revision}" if revision else ""
     return (
-        f"{who}: cannot load {cls_name} weights from {model!r}{at}: {type(err).__name__}: {err}. "
-        f"editbench never downloads weights unless asked. Give model=FOLDER (a {cls_name} checkpoint written by "
+        f"{who}: cannot load {what} weights from {model!r}{at}: {type(err).__name__}: {str(err).rstrip('. ')}. "
+        f"editbench never downloads weights unless asked. Give model=FOLDER (a {what} checkpoint written by "
         f"save_pretrained, or a snapshot of {model!r} copied from a machine with network access), fill the "
-        "Hugging Face cache (HF_HOME) there, or pass download=true to let diffusers fetch it."
+        "Hugging Face cache (HF_HOME) there, or pass download=true to let the library fetch it."
     )
+
+
+def resolve_source(model: str, revision: str | None, *, download: bool, who: str, what: str) -> tuple[str, str | None]:
+    """Where to load ``model`` from: ``(folder, None)`` for a local folder or a cached hub snapshot,
+    ``(hub id, revision)`` only when ``download`` allows fetching.
+
+    A hub id is resolved to its snapshot in the local Hugging Face cache first, without any network
+    request (the libraries' own ``local_files_only`` still probes the hub for optional files, such
+    as adapters, with retries that take tens of seconds offline). A miss is a :class:`ToolError`
+    saying how to supply the weights.
+    """
+    expanded = os.path.expanduser(model)
+    if os.path.isdir(expanded):
+        return expanded, None
+    if looks_like_path(model):
+        raise ToolError(f"{who}: model folder {model!r} does not exist; give model=FOLDER written by "
+                        f"save_pretrained, or a hub id", field="model")
+    if download:
+        return model, revision
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(model, revision=revision, local_files_only=True), None
+    except Exception as err:  # LocalEntryNotFoundError, a malformed repo id, no huggingface_hub
+        raise ToolError(no_weights_message(who, what, model, revision, err), field="model") from err
 
 
 def load_pipeline(
@@ -241,24 +270,15 @@ def load_pipeline(
 
     def loader() -> LoadedPipeline:
         cls = pipeline_class(cls_name, supported, who)
-        expanded = os.path.expanduser(model)
-        local = os.path.isdir(expanded)
-        if not local and looks_like_path(model):
-            raise ToolError(f"{who}: model folder {model!r} does not exist; give model=FOLDER written by "
-                            f"{cls_name}.save_pretrained, or a hub id", field="model")
-        source = expanded if local else model
-        # diffusers >= 0.36 names the argument ``dtype`` (``torch_dtype`` is deprecated there).
+        source, rev = resolve_source(model, revision, download=download, who=who, what=cls_name)
+        # Recent diffusers name the argument ``dtype`` and deprecate ``torch_dtype``; older ones know only the latter.
         from diffusers.pipelines import pipeline_utils
 
         dtype_kw = "dtype" if hasattr(pipeline_utils, "_resolve_dtype") else "torch_dtype"
         try:
-            pipe = cls.from_pretrained(
-                source,
-                revision=None if local else revision,
-                local_files_only=not download,
-                **{dtype_kw: torch_dtype(dtype)},
-            )
-        except Exception as err:  # diffusers raises OSError, ValueError, EnvironmentError... for missing files
+            pipe = cls.from_pretrained(source, revision=rev, local_files_only=not download,
+                                       **{dtype_kw: torch_dtype(dtype)})
+        except Exception as err:  # diffusers raises OSError, ValueError... for missing or mismatched files
             raise ToolError(no_weights_message(who, cls_name, model, revision, err), field="model") from err
         if offload and device.startswith("cuda"):
             pipe.enable_model_cpu_offload(device=device)

@@ -217,7 +217,7 @@ class DiffusionTool(Component):
         ctxs = list(ctx) if isinstance(ctx, Sequence) else [ctx] * n
         if len(ctxs) != n:
             raise ToolError(f"tool {self.name!r}: apply_many got {len(ctxs)} contexts for {n} images")
-        items = [self._prepare(img, p, r, c) for img, p, r, c in zip(images, params_list, regions, ctxs)]
+        items = [self._prepare(img, p, r, c) for img, p, r, c in zip(images, params_list, regions, ctxs, strict=True)]
         out: list[Image.Image | None] = [None] * n
         groups: dict[tuple[str, str, tuple[int, int]], list[int]] = {}
         for i, it in enumerate(items):
@@ -233,9 +233,10 @@ class DiffusionTool(Component):
             chunk = self.batch_size if self.family.batched else 1
             for start in range(0, len(idxs), chunk):
                 part = idxs[start:start + chunk]
-                for i, edited in zip(part, self._run(loaded, [items[i] for i in part], size)):
+                for i, edited in zip(part, self._run(loaded, [items[i] for i in part], size), strict=True):
                     out[i] = edited
-        return [o for o in out if o is not None]
+        assert all(o is not None for o in out)
+        return out  # type: ignore[return-value]
 
     def _prepare(self, image: Image.Image, params: Mapping[str, Any] | None, region: Region | None,
                  ctx: ToolContext) -> _Item:
@@ -270,13 +271,17 @@ class DiffusionTool(Component):
             values=items[0].values,
             generators=[torch.Generator("cpu").manual_seed(it.seed) for it in items],
         )
-        with loaded.lock, torch.inference_mode():
-            result = loaded.pipe(**self.family.call(loaded.pipe, batch))
+        try:
+            with loaded.lock, torch.inference_mode():
+                result = loaded.pipe(**self.family.call(loaded.pipe, batch))
+        except (ValueError, TypeError, RuntimeError) as err:  # bad settings for this pipeline, out of memory
+            raise ToolError(f"tool {self.name!r}: {self.pipeline} failed on {len(items)} image(s) at {size}: "
+                            f"{type(err).__name__}: {err}") from err
         edited = list(result.images)
         if len(edited) != len(items):
             raise ToolError(f"tool {self.name!r}: {self.pipeline} returned {len(edited)} images for {len(items)}")
         out = []
-        for it, img in zip(items, edited):
+        for it, img in zip(items, edited, strict=True):
             img = _resize(img.convert("RGB"), it.image.size)
             out.append(img if it.mask is None else blend(it.image, img, it.mask))
         return out

@@ -12,6 +12,9 @@ Why it looks like this:
   (``sanitize_control_tokens`` on, so a goal that contains ``<|im_end|>`` cannot end a turn). Any
   other model is loaded as ``AutoModelForCausalLM`` + ``AutoTokenizer``; a request with images
   to such a model comes back as an error response.
+* **Generation settings** come from the request (budget, temperature, top-p, seed); the model's
+  own ``generation_config`` still supplies its end-of-sequence ids and any repetition penalty
+  its authors set, as a serving engine would apply them.
 * **Batched, order kept.** Requests are sorted by their token budget and prompt size, cut into
   batches of ``max_batch``, left-padded and generated together; the responses are put back in
   request order. A batch that fails (out of memory, a processor error) is retried one request at
@@ -29,8 +32,9 @@ Why it looks like this:
   callers parse with :meth:`ChatResponse.json` as for any server.
 
 ``spec()`` is ``{kind, model, revision, dtype}``: ``revision`` is the one asked for, or for a
-local folder the SHA-256 of its files (so a changed checkpoint is a new identity); the device
-and the batch size are transport.
+local folder the SHA-256 of its files (so a changed checkpoint is a new identity); the device,
+the batch size and ``download`` are transport. A hub id is read from the local Hugging Face cache
+only, unless ``download=true``.
 """
 
 from __future__ import annotations
@@ -235,7 +239,9 @@ class TransformersBackend(BackendBase):
         if dtype not in DTYPES:
             raise ValueError(f"TransformersBackend: dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
         if device.split(":")[0] not in DEVICES:
-            raise ValueError(f"TransformersBackend: device must be one of {', '.join(DEVICES)}, not {device!r}")
+            raise ValueError(
+                f"TransformersBackend: device must be one of {', '.join(DEVICES)}, not {device!r}"
+            )
         if int(max_batch) < 1 or int(max_new_tokens) < 1:
             raise ValueError("TransformersBackend: max_batch and max_new_tokens must be >= 1")
         self.model = model
@@ -263,7 +269,9 @@ class TransformersBackend(BackendBase):
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         if device.startswith("cuda") and not torch.cuda.is_available():
-            raise BackendError(f"transformers backend {self.model!r}: device {device!r} asked for, but CUDA is not available")
+            raise BackendError(
+                f"transformers backend {self.model!r}: device {device!r} asked for, but CUDA is not available"
+            )
         dtype = self.dtype
         if dtype == "auto":
             dtype = "bfloat16" if device.startswith("cuda") else "float32"
@@ -272,8 +280,13 @@ class TransformersBackend(BackendBase):
     def _loaded(self) -> _Loaded:
         device, dtype = self._resolve()
         path = os.path.expanduser(self.model)
-        key = (os.path.abspath(path) if self.is_local else self.model, None if self.is_local else self.revision,
-               device, dtype, self.attn_implementation)
+        key = (
+            os.path.abspath(path) if self.is_local else self.model,
+            None if self.is_local else self.revision,
+            device,
+            dtype,
+            self.attn_implementation,
+        )
         with _MODELS_LOCK:  # loads are rare and slow: one at a time is fine and avoids double loads
             hit = _MODELS.get(key)
             if hit is None:
@@ -313,7 +326,9 @@ class TransformersBackend(BackendBase):
                 processor = tokenizer = tf.AutoTokenizer.from_pretrained(path, **hub)
                 model = tf.AutoModelForCausalLM.from_pretrained(path, **kwargs)
         except Exception as err:
-            raise BackendError(f"{where}: cannot load model or processor ({type(err).__name__}: {err})") from err
+            raise BackendError(
+                f"{where}: cannot load model or processor ({type(err).__name__}: {err})"
+            ) from err
         model.eval()
         tokenizer.padding_side = "left"  # batched generation continues every row from its last token
         if tokenizer.pad_token_id is None:
@@ -326,8 +341,10 @@ class TransformersBackend(BackendBase):
             resolved = f"{self.model}@{_local_revision(path)[:19]}"
         else:
             resolved = f"{self.model}@{getattr(config, '_commit_hash', None) or revision or 'main'}"
-        logger.info("loaded %s (%s, %s, %s) in %.1fs", resolved, "vision" if vision else "text",
-                    device, dtype, time.perf_counter() - t0)
+        kind = "vision" if vision else "text"
+        logger.info(
+            "loaded %s (%s, %s, %s) in %.1fs", resolved, kind, device, dtype, time.perf_counter() - t0
+        )
         return _Loaded(model, processor, tokenizer, vision, device, dtype, resolved, eos_ids)
 
     # --- the public call -------------------------------------------------------------------
@@ -351,14 +368,21 @@ class TransformersBackend(BackendBase):
             except ValueError as err:
                 out[i] = ChatResponse.failure(str(err), endpoint_host=ENDPOINT_HOST, attempts=0)
         budget = {i: reqs[i].max_tokens or self.max_new_tokens for i in convs}
-        size = {i: sum(len(p.text) if isinstance(p, TextPart) else 4096 for m in reqs[i].messages for p in m.content)
-                for i in convs}
+        size = {
+            i: sum(
+                len(p.text) if isinstance(p, TextPart) else 4096 for m in reqs[i].messages for p in m.content
+            )
+            for i in convs
+        }
         order = sorted(convs, key=lambda i: (budget[i], size[i]))
         with lm.lock:
             for start in range(0, len(order), self.max_batch):
                 idx = order[start : start + self.max_batch]
-                for i, resp in zip(idx, self._batch_or_singles(lm, [reqs[i] for i in idx], [convs[i] for i in idx]),
-                                   strict=True):
+                for i, resp in zip(
+                    idx,
+                    self._batch_or_singles(lm, [reqs[i] for i in idx], [convs[i] for i in idx]),
+                    strict=True,
+                ):
                     out[i] = resp
         return [r for r in out if r is not None]
 
@@ -371,13 +395,17 @@ class TransformersBackend(BackendBase):
         for m in req.messages:
             if vision:
                 parts: list[dict[str, Any]] = [
-                    {"type": "text", "text": p.text} if isinstance(p, TextPart) else {"type": "image", "image": _pil(p)}
+                    {"type": "text", "text": p.text}
+                    if isinstance(p, TextPart)
+                    else {"type": "image", "image": _pil(p)}
                     for p in m.content
                 ]
                 msgs.append({"role": m.role, "content": parts})
             else:
                 if any(isinstance(p, ImagePart) for p in m.content):
-                    raise ValueError("this model is text-only (no image-text-to-text class); the request has images")
+                    raise ValueError(
+                        "this model is text-only (no image-text-to-text class); the request has images"
+                    )
                 msgs.append({"role": m.role, "content": m.text()})
         hint = _format_hint(req)
         if hint is not None:
@@ -391,38 +419,58 @@ class TransformersBackend(BackendBase):
         return msgs
 
     def _encode(self, lm: _Loaded, convs: list[list[dict[str, Any]]]) -> Any:
-        common = dict(add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt")
+        import inspect
+
+        common: dict[str, Any] = dict(
+            add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt"
+        )
+        encoder = lm.processor.apply_chat_template
+        if "sanitize_control_tokens" in inspect.signature(encoder).parameters:  # transformers >= 5
+            common["sanitize_control_tokens"] = True  # a '<|im_end|>' in a goal stays text
         if lm.vision:
-            enc = lm.processor.apply_chat_template(convs, processor_kwargs={"padding": True},
-                                                   sanitize_control_tokens=True, **common)
+            enc = encoder(convs, processor_kwargs={"padding": True}, **common)
         else:
             if not getattr(lm.tokenizer, "chat_template", None):
                 raise ValueError("the tokenizer has no chat template")
-            enc = lm.tokenizer.apply_chat_template(convs, padding=True, **common)
+            enc = encoder(convs, padding=True, **common)
         return enc.to(lm.model.device)
 
     # --- generating ------------------------------------------------------------------------
 
-    def _batch_or_singles(self, lm: _Loaded, reqs: list[ChatRequest], convs: list[list[dict[str, Any]]]) -> list[ChatResponse]:
+    def _batch_or_singles(
+        self, lm: _Loaded, reqs: list[ChatRequest], convs: list[list[dict[str, Any]]]
+    ) -> list[ChatResponse]:
         try:
             return self._generate(lm, reqs, convs)
         except Exception as err:
             if len(reqs) == 1:
-                logger.warning("transformers backend %s: request failed: %s: %s", self.model, type(err).__name__, err)
+                logger.warning(
+                    "transformers backend %s: request failed: %s: %s", self.model, type(err).__name__, err
+                )
                 return [ChatResponse.failure(f"{type(err).__name__}: {err}", endpoint_host=ENDPOINT_HOST)]
-            logger.warning("transformers backend %s: batch of %d failed (%s: %s); retrying one by one",
-                           self.model, len(reqs), type(err).__name__, err)
+            logger.warning(
+                "transformers backend %s: batch of %d failed (%s: %s); retrying one by one",
+                self.model,
+                len(reqs),
+                type(err).__name__,
+                err,
+            )
             _free_memory()
             return [self._batch_or_singles(lm, [r], [c])[0] for r, c in zip(reqs, convs, strict=True)]
 
-    def _generate(self, lm: _Loaded, reqs: list[ChatRequest], convs: list[list[dict[str, Any]]]) -> list[ChatResponse]:
+    def _generate(
+        self, lm: _Loaded, reqs: list[ChatRequest], convs: list[list[dict[str, Any]]]
+    ) -> list[ChatResponse]:
         import torch
         from transformers import LogitsProcessorList
 
         t0 = time.perf_counter()
         enc = self._encode(lm, convs)
         budgets = [r.max_tokens or self.max_new_tokens for r in reqs]
-        rows = [None if r.temperature <= 0 else _RowSampling(float(r.temperature), r.top_p, request_seed(r)) for r in reqs]
+        rows = [
+            None if r.temperature <= 0 else _RowSampling(float(r.temperature), r.top_p, request_seed(r))
+            for r in reqs
+        ]
         want_lp = any(r.logprobs for r in reqs)
         gen_cfg = copy.deepcopy(lm.model.generation_config)
         for k in ("temperature", "top_p", "top_k", "min_p", "typical_p"):
@@ -442,26 +490,56 @@ class TransformersBackend(BackendBase):
         seqs = out.sequences[:, prompt_len:].tolist()
         tokens_in = enc["attention_mask"].sum(dim=1).tolist()
         share = (time.perf_counter() - t0) / len(reqs)
-        return [self._response(lm, r, seqs[i][: budgets[i]], i, int(tokens_in[i]), out.logits if want_lp else None, share)
-                for i, r in enumerate(reqs)]
+        return [
+            self._response(
+                lm, r, seqs[i][: budgets[i]], i, int(tokens_in[i]), out.logits if want_lp else None, share
+            )
+            for i, r in enumerate(reqs)
+        ]
 
-    def _response(self, lm: _Loaded, req: ChatRequest, gen: list[int], row: int, tokens_in: int,
-                  logits: Any, seconds: float) -> ChatResponse:
+    def _response(
+        self,
+        lm: _Loaded,
+        req: ChatRequest,
+        gen: list[int],
+        row: int,
+        tokens_in: int,
+        logits: Any,
+        seconds: float,
+    ) -> ChatResponse:
         stop = next((k for k, t in enumerate(gen) if t in lm.eos_ids), None)
         tokens = gen if stop is None else gen[:stop]
         finish = "length" if stop is None else "stop"
         text = lm.tokenizer.decode(tokens, skip_special_tokens=True)
-        lps = self._logprobs(lm, tokens, row, logits, req.top_logprobs) if req.logprobs and logits is not None else None
-        raw = json.dumps({"text": text, "token_ids": tokens, "finish_reason": finish, "model": lm.resolved},
-                         ensure_ascii=False)
+        lps = (
+            self._logprobs(lm, tokens, row, logits, req.top_logprobs)
+            if req.logprobs and logits is not None
+            else None
+        )
+        raw = json.dumps(
+            {"text": text, "token_ids": tokens, "finish_reason": finish, "model": lm.resolved},
+            ensure_ascii=False,
+        )
         return ChatResponse(
-            text=text, status="ok", model_resolved=lm.resolved, endpoint_host=ENDPOINT_HOST, finish_reason=finish,
-            logprobs=lps, usage=Usage(tokens_in=tokens_in, tokens_out=len(tokens) + (stop is not None)),
-            seconds=seconds, dollars=None, raw_id=raw_hash(raw), raw=raw, attempts=1, format_used="text",
+            text=text,
+            status="ok",
+            model_resolved=lm.resolved,
+            endpoint_host=ENDPOINT_HOST,
+            finish_reason=finish,
+            logprobs=lps,
+            usage=Usage(tokens_in=tokens_in, tokens_out=len(tokens) + (stop is not None)),
+            seconds=seconds,
+            dollars=None,
+            raw_id=raw_hash(raw),
+            raw=raw,
+            attempts=1,
+            format_used="text",
         )
 
     @staticmethod
-    def _logprobs(lm: _Loaded, tokens: list[int], row: int, logits: Any, top: int) -> tuple[TokenLogprob, ...]:
+    def _logprobs(
+        lm: _Loaded, tokens: list[int], row: int, logits: Any, top: int
+    ) -> tuple[TokenLogprob, ...]:
         import torch
 
         if not tokens:

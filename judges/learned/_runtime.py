@@ -152,8 +152,10 @@ def align_to_source(source: Image.Image, result: Image.Image) -> tuple[Image.Ima
     res = result if result.mode == "RGB" else result.convert("RGB")
     if res.size == src.size:
         return src, res, ""
-    note = (f"The result ({res.width}x{res.height}) was resized to the source's {src.width}x{src.height} "
-            "with Lanczos before comparison.")
+    note = (
+        f"The result ({res.width}x{res.height}) was resized to the source's {src.width}x{src.height} "
+        "with Lanczos before comparison."
+    )
     return src, res.resize(src.size, Image.LANCZOS), note
 
 
@@ -195,11 +197,29 @@ def resize_shortest_center_crop(x: Any, size: int, mode: str = "bicubic") -> Any
     return x
 
 
-def normalise(x: Any, mean: Sequence[float], std: Sequence[float]) -> Any:
-    """``(N, 3, H, W)`` in 0..1 -> standardised per channel."""
-    m = x.new_tensor(list(mean)).view(1, -1, 1, 1)
-    s = x.new_tensor(list(std)).view(1, -1, 1, 1)
-    return (x - m) / s
+def model_input(
+    x_uint8: Any,
+    size: int,
+    mean: Sequence[float],
+    std: Sequence[float],
+    *,
+    crop: bool = False,
+    mode: str = "bicubic",
+) -> Any:
+    """``(N, 3, H, W)`` uint8 -> resized (square, or short side + centre crop) and standardised float32.
+
+    Pixels stay on the 0..255 scale until one fused step ``x / (255 std) - mean / std`` (one
+    ``addcmul`` that also converts uint8 to float); a resize overshoot (bicubic) is clipped to
+    0..255 first, as an 8-bit image would be.
+    """
+    import torch
+
+    x = x_uint8
+    if tuple(x.shape[-2:]) != (size, size):
+        x = (resize_shortest_center_crop if crop else resize_square)(x.float(), size, mode).clamp(0.0, 255.0)
+    inv = torch.tensor([1.0 / (255.0 * v) for v in std], device=x.device).view(1, -1, 1, 1)
+    bias = torch.tensor([-m / v for m, v in zip(mean, std, strict=True)], device=x.device).view(1, -1, 1, 1)
+    return torch.addcmul(bias, x, inv)
 
 
 def chunks(idxs: Sequence[int], size: int) -> Iterator[list[int]]:
@@ -228,8 +248,16 @@ def item_problem(item: JudgeItem) -> str | None:
 
 
 def unscored(item: JudgeItem, scores: Sequence[str], reason: str) -> Judgement:
-    return Judgement(suite=item.suite, sample_id=item.sample.id, system_id=item.trajectory.system_id, judge_id="",
-                     na={s: reason for s in scores}, rationale=reason, status="unscored", error=reason)
+    return Judgement(
+        suite=item.suite,
+        sample_id=item.sample.id,
+        system_id=item.trajectory.system_id,
+        judge_id="",
+        na={s: reason for s in scores},
+        rationale=reason,
+        status="unscored",
+        error=reason,
+    )
 
 
 class LearnedJudge(Component):
@@ -243,8 +271,9 @@ class LearnedJudge(Component):
     description = ""
     PATH_OPTIONS: tuple[str, ...] = ()
 
-    def __init__(self, *, device: str = "auto", dtype: str = "float32", batch_size: int = 32,
-                 download: bool = False) -> None:
+    def __init__(
+        self, *, device: str = "auto", dtype: str = "float32", batch_size: int = 32, download: bool = False
+    ) -> None:
         if not isinstance(device, str) or device.split(":")[0] not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {device!r}")
         if dtype not in DTYPES:
@@ -276,7 +305,9 @@ class LearnedJudge(Component):
         device = resolve_device(self.device, self.name)
         return device, resolve_dtype(self.dtype, device)
 
-    def split(self, items: list[JudgeItem], scores: Sequence[str]) -> tuple[list[Judgement | None], list[int]]:
+    def split(
+        self, items: list[JudgeItem], scores: Sequence[str]
+    ) -> tuple[list[Judgement | None], list[int]]:
         """Judgements for the items that cannot be scored, and the indices of those that can."""
         out: list[Judgement | None] = [None] * len(items)
         ok: list[int] = []

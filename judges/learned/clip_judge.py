@@ -51,10 +51,8 @@ from ._runtime import (
     chunks,
     group_by_shape,
     is_local_path,
-    normalise,
+    model_input,
     path_identity,
-    resize_shortest_center_crop,
-    resize_square,
     tensor_batch,
     to_uint8,
 )
@@ -115,47 +113,70 @@ def load_clip(model: str, pretrained: str | None, device: str, download: bool = 
     import open_clip
 
     name, local = open_clip_name(model)
-    how = ("Give pretrained=PATH (an open_clip checkpoint file), or model=FOLDER holding open_clip_config.json and "
-           "its weights (the layout of a hub repo such as laion/CLIP-ViT-B-32-laion2B-s34B-b79K), fill the Hugging "
-           "Face cache (HF_HOME) on a machine with network access, or pass download=true there.")
+    how = (
+        "Give pretrained=PATH (an open_clip checkpoint file), or model=FOLDER holding open_clip_config.json and "
+        "its weights (the layout of a hub repo such as laion/CLIP-ViT-B-32-laion2B-s34B-b79K), fill the Hugging "
+        "Face cache (HF_HOME) on a machine with network access, or pass download=true there."
+    )
     kwargs: dict[str, Any] = {}
     weights: str | None = None
     if local:
-        folder = name[len("local-dir:"):]
+        folder = name[len("local-dir:") :]
         if not os.path.isdir(folder) or not any(f.endswith(_CHECKPOINT_SUFFIXES) for f in os.listdir(folder)):
-            raise JudgeError(f"clip: model folder {folder!r} holds no weights file ({', '.join(_CHECKPOINT_SUFFIXES)}). "
-                             + how, field="model")
+            raise JudgeError(
+                f"clip: model folder {folder!r} holds no weights file ({', '.join(_CHECKPOINT_SUFFIXES)}). "
+                + how,
+                field="model",
+            )
     elif name.startswith("hf-hub:"):
         if not download:
-            raise JudgeError(f"clip: model={model!r} would be fetched from the Hugging Face hub; pass download=true, or "
-                             "download the repo and give model=FOLDER.", field="model")
+            raise JudgeError(
+                f"clip: model={model!r} would be fetched from the Hugging Face hub; pass download=true, or "
+                "download the repo and give model=FOLDER.",
+                field="model",
+            )
     elif not pretrained:
-        raise JudgeError(f"clip: model={model!r} needs weights: pretrained=TAG or pretrained=PATH. " + how,
-                         field="pretrained")
+        raise JudgeError(
+            f"clip: model={model!r} needs weights: pretrained=TAG or pretrained=PATH. " + how,
+            field="pretrained",
+        )
     elif os.path.isfile(os.path.expanduser(pretrained)):
         weights = os.path.expanduser(pretrained)
     else:
         tag_cfg = open_clip.get_pretrained_cfg(name, pretrained)
         if not tag_cfg:
             known = ", ".join(open_clip.list_pretrained_tags_by_model(name)) or "none"
-            raise JudgeError(f"clip: pretrained={pretrained!r} is neither a file nor a tag of {name} (tags: {known})",
-                             field="pretrained")
+            raise JudgeError(
+                f"clip: pretrained={pretrained!r} is neither a file nor a tag of {name} (tags: {known})",
+                field="pretrained",
+            )
         # A tag's own settings, so a cached file loads exactly as the tag would (QuickGELU for openai).
-        kwargs = {"force_quick_gelu": bool(tag_cfg.get("quick_gelu", False)), "image_mean": tag_cfg.get("mean"),
-                  "image_std": tag_cfg.get("std"), "image_interpolation": tag_cfg.get("interpolation"),
-                  "image_resize_mode": tag_cfg.get("resize_mode")}
+        kwargs = {
+            "force_quick_gelu": bool(tag_cfg.get("quick_gelu", False)),
+            "image_mean": tag_cfg.get("mean"),
+            "image_std": tag_cfg.get("std"),
+            "image_interpolation": tag_cfg.get("interpolation"),
+            "image_resize_mode": tag_cfg.get("resize_mode"),
+        }
         weights = cached_tag_file(name, pretrained)
         if weights is None:
             if not download:
-                raise JudgeError(f"clip: the weights of {name}/{pretrained} are not in the local Hugging Face cache. "
-                                 + how, field="pretrained")
+                raise JudgeError(
+                    f"clip: the weights of {name}/{pretrained} are not in the local Hugging Face cache. "
+                    + how,
+                    field="pretrained",
+                )
             weights = pretrained  # let open_clip fetch the tag
     try:
-        net, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=weights, device=device, **kwargs)
+        net, _, preprocess = open_clip.create_model_and_transforms(
+            name, pretrained=weights, device=device, **kwargs
+        )
         tokenizer = open_clip.get_tokenizer(name)
     except Exception as err:
-        raise JudgeError(f"clip: cannot load {model!r} (pretrained={pretrained!r}): {type(err).__name__}: {err}. "
-                         + how, field="pretrained") from err
+        raise JudgeError(
+            f"clip: cannot load {model!r} (pretrained={pretrained!r}): {type(err).__name__}: {err}. " + how,
+            field="pretrained",
+        ) from err
     net.eval().requires_grad_(False)
     cfg = open_clip.get_model_preprocess_cfg(net)
     size = cfg.get("size", 224)
@@ -165,8 +186,16 @@ def load_clip(model: str, pretrained: str | None, device: str, download: bool = 
     interp = cfg.get("interpolation", "bicubic")
     if mode not in ("shortest", "squash") or interp not in ("bicubic", "bilinear"):
         size = None
-    return LoadedClip(net, tokenizer, preprocess, size, tuple(cfg.get("mean", (0.48145466, 0.4578275, 0.40821073))),
-                      tuple(cfg.get("std", (0.26862954, 0.26130258, 0.27577711))), mode, interp)
+    return LoadedClip(
+        net,
+        tokenizer,
+        preprocess,
+        size,
+        tuple(cfg.get("mean", (0.48145466, 0.4578275, 0.40821073))),
+        tuple(cfg.get("std", (0.26862954, 0.26130258, 0.27577711))),
+        mode,
+        interp,
+    )
 
 
 class CLIPJudge(LearnedJudge):
@@ -186,12 +215,21 @@ class CLIPJudge(LearnedJudge):
     )
     PATH_OPTIONS = ("model", "pretrained")
 
-    def __init__(self, model: str = "ViT-B-32", pretrained: str | None = "openai",
-                 direction_target: str = "description+goal", device: str = "auto", dtype: str = "float32",
-                 batch_size: int = 64, download: bool = False) -> None:
+    def __init__(
+        self,
+        model: str = "ViT-B-32",
+        pretrained: str | None = "openai",
+        direction_target: str = "description+goal",
+        device: str = "auto",
+        dtype: str = "float32",
+        batch_size: int = 64,
+        download: bool = False,
+    ) -> None:
         super().__init__(device=device, dtype=dtype, batch_size=batch_size, download=download)
         if direction_target not in DIRECTION_TARGETS:
-            raise ValueError(f"direction_target must be one of {', '.join(DIRECTION_TARGETS)}, got {direction_target!r}")
+            raise ValueError(
+                f"direction_target must be one of {', '.join(DIRECTION_TARGETS)}, got {direction_target!r}"
+            )
         self.model = model
         self.pretrained = pretrained
         self.direction_target = direction_target
@@ -201,22 +239,47 @@ class CLIPJudge(LearnedJudge):
 
     def score_specs(self) -> list[ScoreSpec]:
         return [
-            ScoreSpec("clip_text", -1.0, 1.0, True, "{:.3f}",
-                      "CLIP cosine of the result image and the goal text: goal adherence as CLIP sees it."),
-            ScoreSpec("clip_image", -1.0, 1.0, True, "{:.3f}",
-                      "CLIP cosine of the result and source images: how much of the source's content survives."),
-            ScoreSpec("clip_dir", -1.0, 1.0, True, "{:.3f}",
-                      f"CLIP directional similarity: image change vs text change ({self.direction_target} minus "
-                      "the source description). Absent where the sample has no description."),
+            ScoreSpec(
+                "clip_text",
+                -1.0,
+                1.0,
+                True,
+                "{:.3f}",
+                "CLIP cosine of the result image and the goal text: goal adherence as CLIP sees it.",
+            ),
+            ScoreSpec(
+                "clip_image",
+                -1.0,
+                1.0,
+                True,
+                "{:.3f}",
+                "CLIP cosine of the result and source images: how much of the source's content survives.",
+            ),
+            ScoreSpec(
+                "clip_dir",
+                -1.0,
+                1.0,
+                True,
+                "{:.3f}",
+                f"CLIP directional similarity: image change vs text change ({self.direction_target} minus "
+                "the source description). Absent where the sample has no description.",
+            ),
         ]
 
     # --- the network ---------------------------------------------------------------------------
 
     def network(self, device: str) -> LoadedClip:
         name, local = open_clip_name(self.model)
-        what = path_identity(name[len("local-dir:"):]) if local else name
-        weights = None if local else (path_identity(self.pretrained) if is_local_path(self.pretrained) else self.pretrained)
-        return MODELS.get(("open_clip", what, weights, device), lambda: load_clip(self.model, self.pretrained, device, self.download))
+        what = path_identity(name[len("local-dir:") :]) if local else name
+        weights = (
+            None
+            if local
+            else (path_identity(self.pretrained) if is_local_path(self.pretrained) else self.pretrained)
+        )
+        return MODELS.get(
+            ("open_clip", what, weights, device),
+            lambda: load_clip(self.model, self.pretrained, device, self.download),
+        )
 
     def embed_images(self, clip: LoadedClip, images: list[Any], device: str, dtype: Any) -> Any:
         """L2-normalised image embeddings ``(N, D)`` in float32, batched over equal sizes."""
@@ -233,11 +296,11 @@ class CLIPJudge(LearnedJudge):
                     out[i] = v
             return torch.stack(out)
         arrays = {i: to_uint8(im) for i, im in enumerate(images)}
-        resize = resize_shortest_center_crop if clip.resize_mode == "shortest" else resize_square
+        crop = clip.resize_mode == "shortest"
         for idxs in group_by_shape(arrays).values():
             for chunk in chunks(idxs, self.batch_size):
-                x = tensor_batch([arrays[i] for i in chunk], device).float() / 255.0
-                x = normalise(resize(x, clip.size, clip.interpolation).clamp_(0.0, 1.0), clip.mean, clip.std)
+                x = tensor_batch([arrays[i] for i in chunk], device)
+                x = model_input(x, clip.size, clip.mean, clip.std, crop=crop, mode=clip.interpolation)
                 with torch.inference_mode(), autocast(device, dtype):
                     e = clip.model.encode_image(x)
                 for i, v in zip(chunk, F.normalize(e.float(), dim=-1), strict=True):
@@ -288,15 +351,21 @@ class CLIPJudge(LearnedJudge):
         rows = {}
         for i in ok:
             s = items[i].sample
-            rows[i] = (image_row(items[i].final), image_row(items[i].source), text_row(s.goal),
-                       text_row(s.description) if s.description else None,
-                       text_row(self.target_text(items[i])) if s.description else None)
+            rows[i] = (
+                image_row(items[i].final),
+                image_row(items[i].source),
+                text_row(s.goal),
+                text_row(s.description) if s.description else None,
+                text_row(self.target_text(items[i])) if s.description else None,
+            )
         e_img = self.embed_images(clip, images, device, dtype)
         e_txt = self.embed_texts(clip, list(texts), device, dtype)
         for i in ok:
             r_res, r_src, r_goal, r_desc, r_tgt = rows[i]
-            scores = {"clip_text": float(e_img[r_res] @ e_txt[r_goal]),
-                      "clip_image": float(e_img[r_res] @ e_img[r_src])}
+            scores = {
+                "clip_text": float(e_img[r_res] @ e_txt[r_goal]),
+                "clip_image": float(e_img[r_res] @ e_img[r_src]),
+            }
             na: dict[str, str] = {}
             if r_desc is None or r_tgt is None:
                 na["clip_dir"] = "the sample has no description of its source"
@@ -304,13 +373,22 @@ class CLIPJudge(LearnedJudge):
                 d_img = e_img[r_res] - e_img[r_src]
                 d_txt = e_txt[r_tgt] - e_txt[r_desc]
                 if float(d_img.norm()) < 1e-6:
-                    na["clip_dir"] = "the result's CLIP embedding equals the source's: the edit has no direction"
+                    na["clip_dir"] = (
+                        "the result's CLIP embedding equals the source's: the edit has no direction"
+                    )
                 elif float(d_txt.norm()) < 1e-6:
                     na["clip_dir"] = "the target text embeds like the description: the text has no direction"
                 else:
                     scores["clip_dir"] = float(torch.nn.functional.cosine_similarity(d_img, d_txt, dim=0))
             text = ", ".join(f"{k} {v:.4f}" for k, v in scores.items())
             it = items[i]
-            out[i] = Judgement(suite=it.suite, sample_id=it.sample.id, system_id=it.trajectory.system_id, judge_id="",
-                               scores=scores, na=na, rationale=f"CLIP {self.model}: {text}.")
+            out[i] = Judgement(
+                suite=it.suite,
+                sample_id=it.sample.id,
+                system_id=it.trajectory.system_id,
+                judge_id="",
+                scores=scores,
+                na=na,
+                rationale=f"CLIP {self.model}: {text}.",
+            )
         return [j for j in out if j is not None]

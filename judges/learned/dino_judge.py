@@ -43,9 +43,8 @@ from ._runtime import (
     chunks,
     group_by_shape,
     is_local_path,
-    normalise,
+    model_input,
     path_identity,
-    resize_square,
     tensor_batch,
     to_uint8,
 )
@@ -71,7 +70,9 @@ def load_dino(model: str, revision: str | None, device: str, download: bool = Fa
     try:
         # adapter_kwargs: transformers looks for a PEFT adapter without honouring local_files_only.
         offline = {} if download else {"local_files_only": True, "adapter_kwargs": {"local_files_only": True}}
-        net = AutoModel.from_pretrained(path if local else model, revision=None if local else revision, **offline)
+        net = AutoModel.from_pretrained(
+            path if local else model, revision=None if local else revision, **offline
+        )
     except Exception as err:
         raise JudgeError(
             f"dino: cannot load {model!r}{'@' + revision if revision and not local else ''}: {type(err).__name__}: "
@@ -82,7 +83,9 @@ def load_dino(model: str, revision: str | None, device: str, download: bool = Fa
         ) from err
     cfg = net.config
     if not hasattr(cfg, "patch_size"):
-        raise JudgeError(f"dino: {model!r} is a {type(net).__name__}, not a ViT backbone with patch tokens", field="model")
+        raise JudgeError(
+            f"dino: {model!r} is a {type(net).__name__}, not a ViT backbone with patch tokens", field="model"
+        )
     skip = 1 + int(getattr(cfg, "num_register_tokens", 0) or 0)
     return LoadedDino(net.eval().requires_grad_(False).to(device), int(cfg.patch_size), skip)
 
@@ -91,7 +94,7 @@ def dino_tokens(dino: LoadedDino, x_uint8: Any, size: int, dtype: Any) -> Any:
     """``(N, 3, H, W)`` uint8 on the device -> final-layer tokens ``(N, T, D)`` in float32."""
     import torch
 
-    x = normalise(resize_square(x_uint8.float() / 255.0, size).clamp_(0.0, 1.0), IMAGENET_MEAN, IMAGENET_STD)
+    x = model_input(x_uint8, size, IMAGENET_MEAN, IMAGENET_STD)
     with torch.inference_mode(), autocast(str(x.device), dtype):
         return dino.model(pixel_values=x).last_hidden_state.float()
 
@@ -112,8 +115,16 @@ class DINOJudge(LearnedJudge):
     )
     PATH_OPTIONS = ("model",)
 
-    def __init__(self, model: str = "facebook/dinov2-base", revision: str | None = None, size: int = 224,
-                 device: str = "auto", dtype: str = "float32", batch_size: int = 32, download: bool = False) -> None:
+    def __init__(
+        self,
+        model: str = "facebook/dinov2-base",
+        revision: str | None = None,
+        size: int = 224,
+        device: str = "auto",
+        dtype: str = "float32",
+        batch_size: int = 32,
+        download: bool = False,
+    ) -> None:
         super().__init__(device=device, dtype=dtype, batch_size=batch_size, download=download)
         if isinstance(size, bool) or not isinstance(size, int) or size < 14:
             raise ValueError(f"size must be an integer >= 14, got {size!r}")
@@ -126,18 +137,34 @@ class DINOJudge(LearnedJudge):
 
     def score_specs(self) -> list[ScoreSpec]:
         return [
-            ScoreSpec("dino_cls", -1.0, 1.0, True, "{:.3f}",
-                      "DINOv2 CLS-token cosine of result and source: semantic identity preserved."),
-            ScoreSpec("dino_patch", -1.0, 1.0, True, "{:.3f}",
-                      "Mean DINOv2 patch-token cosine at the same positions: spatial structure preserved."),
+            ScoreSpec(
+                "dino_cls",
+                -1.0,
+                1.0,
+                True,
+                "{:.3f}",
+                "DINOv2 CLS-token cosine of result and source: semantic identity preserved.",
+            ),
+            ScoreSpec(
+                "dino_patch",
+                -1.0,
+                1.0,
+                True,
+                "{:.3f}",
+                "Mean DINOv2 patch-token cosine at the same positions: spatial structure preserved.",
+            ),
         ]
 
     def network(self, device: str) -> LoadedDino:
         what = path_identity(self.model) if is_local_path(self.model) else (self.model, self.revision)
-        dino = MODELS.get(("dino", what, device), lambda: load_dino(self.model, self.revision, device, self.download))
+        dino = MODELS.get(
+            ("dino", what, device), lambda: load_dino(self.model, self.revision, device, self.download)
+        )
         if self.size % dino.patch_size:
-            raise JudgeError(f"dino: size={self.size} is not a multiple of the model's patch size {dino.patch_size}",
-                             field="size")
+            raise JudgeError(
+                f"dino: size={self.size} is not a multiple of the model's patch size {dino.patch_size}",
+                field="size",
+            )
         return dino
 
     def judge(self, items: list[JudgeItem]) -> list[Judgement]:
@@ -160,13 +187,18 @@ class DINOJudge(LearnedJudge):
             for chunk in chunks(idxs, step):
                 x = tensor_batch([src[i] for i in chunk] + [res[i] for i in chunk], device)
                 tok = dino_tokens(dino, x, self.size, dtype)
-                a, b = tok[: len(chunk)], tok[len(chunk):]
+                a, b = tok[: len(chunk)], tok[len(chunk) :]
                 cls = F.cosine_similarity(a[:, 0], b[:, 0], dim=-1).tolist()
-                patch = F.cosine_similarity(a[:, dino.skip:], b[:, dino.skip:], dim=-1).mean(dim=1).tolist()
+                patch = F.cosine_similarity(a[:, dino.skip :], b[:, dino.skip :], dim=-1).mean(dim=1).tolist()
                 for i, c, p in zip(chunk, cls, patch, strict=True):
                     it = items[i]
                     text = f"DINOv2 cosine to the source: CLS {c:.4f}, patch {p:.4f} at {self.size}px. {notes[i]}"
-                    out[i] = Judgement(suite=it.suite, sample_id=it.sample.id, system_id=it.trajectory.system_id,
-                                       judge_id="", scores={"dino_cls": float(c), "dino_patch": float(p)},
-                                       rationale=text.strip())
+                    out[i] = Judgement(
+                        suite=it.suite,
+                        sample_id=it.sample.id,
+                        system_id=it.trajectory.system_id,
+                        judge_id="",
+                        scores={"dino_cls": float(c), "dino_patch": float(p)},
+                        rationale=text.strip(),
+                    )
         return [j for j in out if j is not None]

@@ -74,16 +74,22 @@ def inception_weights(path: str | None, download: bool = False) -> str:
     try:
         import torch_fidelity  # noqa: F401
     except ImportError as err:
-        raise JudgeError("fid/kid with features=inception need torch-fidelity (pip install torch-fidelity, or "
-                         "editbench[metrics]); features=dinov2 works without it", field="features") from err
+        raise JudgeError(
+            "fid/kid with features=inception need torch-fidelity (pip install torch-fidelity, or "
+            "editbench[metrics]); features=dinov2 works without it",
+            field="features",
+        ) from err
     if path is not None:
         full = os.path.expanduser(path)
         if os.path.isdir(full) and os.path.isfile(os.path.join(full, INCEPTION_FILE)):
             return os.path.join(full, INCEPTION_FILE)
         if os.path.isfile(full):
             return full
-        raise JudgeError(f"fid/kid: feature_extractor_weights_path={path!r} is not a file (nor a folder holding "
-                         f"{INCEPTION_FILE})", field="feature_extractor_weights_path")
+        raise JudgeError(
+            f"fid/kid: feature_extractor_weights_path={path!r} is not a file (nor a folder holding "
+            f"{INCEPTION_FILE})",
+            field="feature_extractor_weights_path",
+        )
     import torch
 
     cached = os.path.join(torch.hub.get_dir(), "checkpoints", INCEPTION_FILE)
@@ -95,8 +101,10 @@ def inception_weights(path: str | None, download: bool = False) -> str:
             torch.hub.download_url_to_file(INCEPTION_URL, cached, progress=False)
             return cached
         except Exception as err:
-            raise JudgeError(f"fid/kid: downloading {INCEPTION_URL} failed: {type(err).__name__}: {err}",
-                             field="feature_extractor_weights_path") from err
+            raise JudgeError(
+                f"fid/kid: downloading {INCEPTION_URL} failed: {type(err).__name__}: {err}",
+                field="feature_extractor_weights_path",
+            ) from err
     raise JudgeError(
         f"fid/kid need the FID InceptionV3 weights ({INCEPTION_FILE}), which are not in torch's hub cache. Fetch "
         f"{INCEPTION_URL} (or pass download=true on a machine with network access) and pass "
@@ -129,11 +137,14 @@ def load_inception(path: str, dims: int, device: str) -> Any:
     from torchmetrics.image.fid import NoTrainInceptionV3
 
     try:
-        net = NoTrainInceptionV3(name="inception-v3-compat", features_list=[str(dims)],
-                                 feature_extractor_weights_path=path)
+        net = NoTrainInceptionV3(
+            name="inception-v3-compat", features_list=[str(dims)], feature_extractor_weights_path=path
+        )
     except Exception as err:
-        raise JudgeError(f"fid/kid: cannot load InceptionV3 weights {path!r}: {type(err).__name__}: {err}",
-                         field="feature_extractor_weights_path") from err
+        raise JudgeError(
+            f"fid/kid: cannot load InceptionV3 weights {path!r}: {type(err).__name__}: {err}",
+            field="feature_extractor_weights_path",
+        ) from err
     return net.to(device)
 
 
@@ -144,9 +155,18 @@ class _SetJudge(LearnedJudge):
     PATH_OPTIONS = ("feature_extractor_weights_path", "model")
     SCORES: tuple[str, ...] = ()
 
-    def __init__(self, features: str = "inception", feature_extractor_weights_path: str | None = None,
-                 dims: int = 2048, model: str | None = None, size: int = 224, device: str = "auto",
-                 dtype: str = "float32", batch_size: int = 32, download: bool = False) -> None:
+    def __init__(
+        self,
+        features: str = "inception",
+        feature_extractor_weights_path: str | None = None,
+        dims: int = 2048,
+        model: str | None = None,
+        size: int = 224,
+        device: str = "auto",
+        dtype: str = "float32",
+        batch_size: int = 32,
+        download: bool = False,
+    ) -> None:
         super().__init__(device=device, dtype=dtype, batch_size=batch_size, download=download)
         if features not in FEATURES:
             raise ValueError(f"features must be one of {', '.join(FEATURES)}, got {features!r}")
@@ -169,16 +189,22 @@ class _SetJudge(LearnedJudge):
         """The torchmetrics-ready feature extractor (cached per process with its network)."""
         if self.features == "inception":
             path = inception_weights(self.feature_extractor_weights_path, self.download)
-            net = MODELS.get(("inception-fid", path_identity(path), self.dims, device),
-                             lambda: load_inception(path, self.dims, device))
+            net = MODELS.get(
+                ("inception-fid", path_identity(path), self.dims, device),
+                lambda: load_inception(path, self.dims, device),
+            )
             return _make_extractor(net, self.dims, dtype)
         model = str(self.model)
         what = path_identity(model) if is_local_path(model) else model
         dino = MODELS.get(("dino", what, device), lambda: load_dino(model, None, device, self.download))
         if self.size % dino.patch_size:
-            raise JudgeError(f"{self.name}: size={self.size} is not a multiple of the patch size {dino.patch_size}",
-                             field="size")
-        return _make_extractor(dino.model, int(dino.model.config.hidden_size), dtype, dino=dino, size=self.size)
+            raise JudgeError(
+                f"{self.name}: size={self.size} is not a multiple of the patch size {dino.patch_size}",
+                field="size",
+            )
+        return _make_extractor(
+            dino.model, int(dino.model.config.hidden_size), dtype, dino=dino, size=self.size
+        )
 
     def feed(self, metric: Any, items: list[JudgeItem], device: str) -> None:
         """Sources as the real set, results as the fake set, in equal-size batches."""
@@ -190,8 +216,14 @@ class _SetJudge(LearnedJudge):
 
     def _set_judgement(self, items: list[JudgeItem], **fields: Any) -> Judgement:
         first = items[0]
-        return Judgement(suite=first.suite, sample_id="*", system_id=first.trajectory.system_id, judge_id="",
-                         scope="set", **fields)
+        return Judgement(
+            suite=first.suite,
+            sample_id="*",
+            system_id=first.trajectory.system_id,
+            judge_id="",
+            scope="set",
+            **fields,
+        )
 
     def judge(self, items: list[JudgeItem]) -> list[Judgement]:
         """ONE judgement for the whole set (the runner's set scope)."""
@@ -200,13 +232,25 @@ class _SetJudge(LearnedJudge):
         usable = [it for it in items if it.trajectory.status == "ok" and it.final is not None]
         if len(usable) < 2:
             why = f"{len(usable)} result(s) in the set; {self.name} needs at least 2"
-            return [self._set_judgement(items, na={s: why for s in self.SCORES}, rationale={"text": why},
-                                        status="unscored", error=why)]
+            return [
+                self._set_judgement(
+                    items,
+                    na={s: why for s in self.SCORES},
+                    rationale={"text": why},
+                    status="unscored",
+                    error=why,
+                )
+            ]
         device, dtype = self.runtime()
         scores, text = self.compute(usable, device, dtype)
         skipped = len(items) - len(usable)
-        rationale = {"text": text, "features": self.features, "n_real": len(usable), "n_fake": len(usable),
-                     "skipped_without_result": skipped}
+        rationale = {
+            "text": text,
+            "features": self.features,
+            "n_real": len(usable),
+            "n_fake": len(usable),
+            "skipped_without_result": skipped,
+        }
         return [self._set_judgement(items, scores=scores, rationale=rationale)]
 
     def compute(self, items: list[JudgeItem], device: str, dtype: Any) -> tuple[dict[str, float], str]:
@@ -225,22 +269,36 @@ class FIDJudge(_SetJudge):
 
     name = "fid"
     version = "1"
-    description = ("Fréchet distance between feature statistics of a system's results and of the suite's sources "
-                   "(set-level realism and preservation; 0 = same statistics).")
+    description = (
+        "Fréchet distance between feature statistics of a system's results and of the suite's sources "
+        "(set-level realism and preservation; 0 = same statistics)."
+    )
     SCORES = ("fid",)
 
     def score_specs(self) -> list[ScoreSpec]:
-        return [ScoreSpec("fid", 0.0, None, False, "{:.2f}",
-                          f"FID ({self.features} features) of the system's results to the suite's sources, per set. "
-                          "Biased upward on small sets: compare on equal suites and sizes.")]
+        return [
+            ScoreSpec(
+                "fid",
+                0.0,
+                None,
+                False,
+                "{:.2f}",
+                f"FID ({self.features} features) of the system's results to the suite's sources, per set. "
+                "Biased upward on small sets: compare on equal suites and sizes.",
+            )
+        ]
 
     def compute(self, items: list[JudgeItem], device: str, dtype: Any) -> tuple[dict[str, float], str]:
         from torchmetrics.image.fid import FrechetInceptionDistance
 
-        metric = FrechetInceptionDistance(feature=self.extractor(device, dtype), reset_real_features=True).to(device)
+        metric = FrechetInceptionDistance(feature=self.extractor(device, dtype), reset_real_features=True).to(
+            device
+        )
         self.feed(metric, items, device)
         value = float(metric.compute())
-        return {"fid": value}, f"FID {value:.3f} over {len(items)} results vs their sources ({self.features} features)."
+        return {
+            "fid": value
+        }, f"FID {value:.3f} over {len(items)} results vs their sources ({self.features} features)."
 
 
 class KIDJudge(_SetJudge):
@@ -253,18 +311,41 @@ class KIDJudge(_SetJudge):
 
     name = "kid"
     version = "1"
-    description = ("Kernel Inception Distance (unbiased squared MMD, cubic kernel) between a system's results and "
-                   "the suite's sources, per set; reliable on small sets, can be slightly negative.")
+    description = (
+        "Kernel Inception Distance (unbiased squared MMD, cubic kernel) between a system's results and "
+        "the suite's sources, per set; reliable on small sets, can be slightly negative."
+    )
     SCORES = ("kid", "kid_std")
 
-    def __init__(self, features: str = "inception", feature_extractor_weights_path: str | None = None,
-                 dims: int = 2048, model: str | None = None, size: int = 224, subsets: int = 100,
-                 subset_size: int = 1000, degree: int = 3, gamma: float | None = None, coef: float = 1.0,
-                 seed: int = 0, device: str = "auto", dtype: str = "float32", batch_size: int = 32,
-                 download: bool = False) -> None:
-        super().__init__(features=features, feature_extractor_weights_path=feature_extractor_weights_path,
-                         dims=dims, model=model, size=size, device=device, dtype=dtype, batch_size=batch_size,
-                         download=download)
+    def __init__(
+        self,
+        features: str = "inception",
+        feature_extractor_weights_path: str | None = None,
+        dims: int = 2048,
+        model: str | None = None,
+        size: int = 224,
+        subsets: int = 100,
+        subset_size: int = 1000,
+        degree: int = 3,
+        gamma: float | None = None,
+        coef: float = 1.0,
+        seed: int = 0,
+        device: str = "auto",
+        dtype: str = "float32",
+        batch_size: int = 32,
+        download: bool = False,
+    ) -> None:
+        super().__init__(
+            features=features,
+            feature_extractor_weights_path=feature_extractor_weights_path,
+            dims=dims,
+            model=model,
+            size=size,
+            device=device,
+            dtype=dtype,
+            batch_size=batch_size,
+            download=download,
+        )
         if subsets < 1 or subset_size < 2:
             raise ValueError(f"subsets must be >= 1 and subset_size >= 2, got {subsets} and {subset_size}")
         self.subsets = int(subsets)
@@ -276,8 +357,14 @@ class KIDJudge(_SetJudge):
 
     def score_specs(self) -> list[ScoreSpec]:
         return [
-            ScoreSpec("kid", None, None, False, "{:.4f}",
-                      f"KID ({self.features} features), mean over subsets, of the results to the sources, per set."),
+            ScoreSpec(
+                "kid",
+                None,
+                None,
+                False,
+                "{:.4f}",
+                f"KID ({self.features} features), mean over subsets, of the results to the sources, per set.",
+            ),
             ScoreSpec("kid_std", 0.0, None, False, "{:.4f}", "Standard deviation of KID over the subsets."),
         ]
 
@@ -288,14 +375,22 @@ class KIDJudge(_SetJudge):
         size = min(self.subset_size, len(items))
         with warnings.catch_warnings():  # "KID will save all extracted features": that is the point
             warnings.simplefilter("ignore", UserWarning)
-            metric = KernelInceptionDistance(feature=self.extractor(device, dtype), subsets=self.subsets,
-                                             subset_size=size, degree=self.degree, gamma=self.gamma,
-                                             coef=self.coef, reset_real_features=True).to(device)
+            metric = KernelInceptionDistance(
+                feature=self.extractor(device, dtype),
+                subsets=self.subsets,
+                subset_size=size,
+                degree=self.degree,
+                gamma=self.gamma,
+                coef=self.coef,
+                reset_real_features=True,
+            ).to(device)
         self.feed(metric, items, device)
         with torch.random.fork_rng(devices=[]):  # torchmetrics draws subsets from the global CPU generator
             torch.manual_seed(self.seed)
             mean, std = metric.compute()
         note = "" if size == self.subset_size else f" (subset size lowered to the set's {size})"
-        return ({"kid": float(mean), "kid_std": float(std)},
-                f"KID {float(mean):.5f} ± {float(std):.5f} over {self.subsets} subsets of {size}{note}, "
-                f"{len(items)} results vs their sources ({self.features} features).")
+        return (
+            {"kid": float(mean), "kid_std": float(std)},
+            f"KID {float(mean):.5f} ± {float(std):.5f} over {self.subsets} subsets of {size}{note}, "
+            f"{len(items)} results vs their sources ({self.features} features).",
+        )

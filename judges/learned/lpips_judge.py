@@ -78,7 +78,9 @@ def backbone_file(net: str, weights: str | None, download: bool = False) -> str:
             torch.hub.download_url_to_file(URLS[net], cached, progress=False)
             return cached
         except Exception as err:
-            raise JudgeError(f"lpips: downloading {URLS[net]} failed: {type(err).__name__}: {err}", field="weights") from err
+            raise JudgeError(
+                f"lpips: downloading {URLS[net]} failed: {type(err).__name__}: {err}", field="weights"
+            ) from err
     raise JudgeError(
         f"lpips (net={net}) needs torchvision's ImageNet {'AlexNet' if net == 'alex' else 'VGG16'} weights, which "
         f"are not in torch's hub cache. Fetch {URLS[net]} (or pass download=true on a machine with network access) "
@@ -98,7 +100,9 @@ def load_lpips(net: str, path: str, device: str) -> Any:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
-        raise JudgeError(f"lpips: cannot read weights {path!r}: {type(err).__name__}: {err}", field="weights") from err
+        raise JudgeError(
+            f"lpips: cannot read weights {path!r}: {type(err).__name__}: {err}", field="weights"
+        ) from err
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict):
@@ -107,14 +111,18 @@ def load_lpips(net: str, path: str, device: str) -> Any:
         try:
             model.load_state_dict(state, strict=True)
         except RuntimeError as err:
-            raise JudgeError(f"lpips: {path!r} is not an LPIPS-{net} state dict: {err}", field="weights") from err
+            raise JudgeError(
+                f"lpips: {path!r} is not an LPIPS-{net} state dict: {err}", field="weights"
+            ) from err
     else:  # a torchvision backbone: features.<i>.* lives in lpips as net.slice<k>.<i>.*
         mapped: dict[str, Any] = {}
         for name in model.net.state_dict():
             _, idx, leaf = name.split(".")
             key = f"features.{idx}.{leaf}"
             if key not in state:
-                raise JudgeError(f"lpips: {path!r} is not a torchvision {net} backbone (no {key})", field="weights")
+                raise JudgeError(
+                    f"lpips: {path!r} is not a torchvision {net} backbone (no {key})", field="weights"
+                )
             mapped[name] = state[key]
         model.net.load_state_dict(mapped, strict=True)
     return model.eval().requires_grad_(False).to(device)
@@ -137,8 +145,15 @@ class LPIPSJudge(LearnedJudge):
     )
     PATH_OPTIONS = ("weights",)
 
-    def __init__(self, net: str = "alex", weights: str | None = None, device: str = "auto", dtype: str = "float32",
-                 batch_size: int = 32, download: bool = False) -> None:
+    def __init__(
+        self,
+        net: str = "alex",
+        weights: str | None = None,
+        device: str = "auto",
+        dtype: str = "float32",
+        batch_size: int = 32,
+        download: bool = False,
+    ) -> None:
         super().__init__(device=device, dtype=dtype, batch_size=batch_size, download=download)
         if net not in NETS:
             raise ValueError(f"net must be one of {', '.join(NETS)}, got {net!r}")
@@ -149,14 +164,24 @@ class LPIPSJudge(LearnedJudge):
         return (f"lpips-{self.net}",)
 
     def score_specs(self) -> list[ScoreSpec]:
-        return [ScoreSpec(name=SCORE, min=0.0, max=None, higher_is_better=False, display="{:.3f}",
-                          description=f"LPIPS-{self.net} distance to the source; preservation, not goal success. "
-                                      "0 = unchanged.")]
+        return [
+            ScoreSpec(
+                name=SCORE,
+                min=0.0,
+                max=None,
+                higher_is_better=False,
+                display="{:.3f}",
+                description=f"LPIPS-{self.net} distance to the source; preservation, not goal success. "
+                "0 = unchanged.",
+            )
+        ]
 
     def network(self, device: str) -> Any:
         """The loaded network (process-wide cache)."""
         path = backbone_file(self.net, self.weights, self.download)
-        return MODELS.get(("lpips", self.net, path_identity(path), device), lambda: load_lpips(self.net, path, device))
+        return MODELS.get(
+            ("lpips", self.net, path_identity(path), device), lambda: load_lpips(self.net, path, device)
+        )
 
     def judge(self, items: list[JudgeItem]) -> list[Judgement]:
         """One judgement per item, in order; equal-size pairs are computed together."""
@@ -175,13 +200,21 @@ class LPIPSJudge(LearnedJudge):
             src[i], res[i] = to_uint8(s), to_uint8(r)
         for idxs in group_by_shape(src).values():
             for chunk in chunks(idxs, self.batch_size):
-                x0 = tensor_batch([src[i] for i in chunk], device).float() / 127.5 - 1.0
-                x1 = tensor_batch([res[i] for i in chunk], device).float() / 127.5 - 1.0
+                x0 = (
+                    tensor_batch([src[i] for i in chunk], device).float().div_(127.5).sub_(1.0)
+                )  # as im2tensor
+                x1 = tensor_batch([res[i] for i in chunk], device).float().div_(127.5).sub_(1.0)
                 with torch.inference_mode(), autocast(device, dtype):
                     d = model(x0, x1).float().flatten().tolist()
                 for i, v in zip(chunk, d, strict=True):
                     it = items[i]
                     text = f"LPIPS-{self.net} {v:.4f} to the source. {notes[i]}".strip()
-                    out[i] = Judgement(suite=it.suite, sample_id=it.sample.id, system_id=it.trajectory.system_id,
-                                       judge_id="", scores={SCORE: float(v)}, rationale=text)
+                    out[i] = Judgement(
+                        suite=it.suite,
+                        sample_id=it.sample.id,
+                        system_id=it.trajectory.system_id,
+                        judge_id="",
+                        scores={SCORE: float(v)},
+                        rationale=text,
+                    )
         return [j for j in out if j is not None]

@@ -1,0 +1,1 @@
+"""Learning the orchestrator from judged outcomes (paper A), and testing its approximations."""

@@ -1,0 +1,313 @@
+"""Spending fewer judge calls than trying everything: successive halving and UCB, shared by family.
+
+A *problem* is one subtask with its candidate arms; an *oracle* evaluates an arm on a problem (one
+edit and one judge call, unless cached) and returns its reward. Exhaustive exploration evaluates
+every arm of every problem. The two adaptive allocators evaluate fewer by sharing what similar
+subtasks (same :attr:`Problem.family`, arms matched by :attr:`~baselines.explore.candidates.Arm.signature`:
+tool and region, parameters aside) already showed. Problems are visited in a seeded order, as a
+stream: an allocator never looks at a problem's rewards before deciding what to evaluate on it.
+
+``successive-halving`` (shared)
+    Halving rounds run *across the subtasks of a family*: the family keeps a set of surviving
+    arm signatures (all at first); each new subtask evaluates the survivors it has, then the
+    family keeps the better ``1/eta`` of them by mean reward (at least one). After a few subtasks
+    only the family's best arm is evaluated. A *recheck* guards against a subtask that differs
+    from its family (a relighting tool on a painting): when the best reward on this subtask falls
+    more than ``tolerance`` below that arm's family mean, the eliminated arms are evaluated in
+    order of their family means until one comes within ``tolerance`` of its mean.
+``ucb`` (shared)
+    One UCB1 bandit per family over arm signatures: on each subtask the arm with the highest
+    index ``mean + c * sqrt(ln(1 + n_family) / n_arm)`` (never-tried arms first) is evaluated,
+    and evaluation stops as soon as the best reward seen on this subtask reaches the highest
+    index among its unevaluated arms (nothing left can plausibly beat it), or after
+    ``max_per_subtask`` evaluations.
+
+Both stop early when ``budget`` (judge calls over the whole allocation) is spent; the subtasks
+left then take the family's best arm without evaluation. The choice for a subtask is its best
+*evaluated* arm (ties: the family's better mean, then catalogue order), else the family's best.
+A reward of ``None`` (the edit failed, or the judge could not score) counts as 0 for the family
+statistics and can never be chosen when a scored arm exists.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ALLOCATORS", "Allocation", "Comparison", "Problem", "Pull", "compare", "exhaustive",
+           "successive_halving", "ucb"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One subtask: a key, the family it shares statistics with, and its arms' signatures."""
+
+    key: Hashable
+    family: str
+    arms: tuple[Hashable, ...]
+
+
+@dataclass(frozen=True)
+class Pull:
+    """What one evaluation returned: the reward, and whether a tool / a judge was called."""
+
+    reward: float | None
+    tool_call: bool = True
+    judge_call: bool = True
+    subject: Hashable | None = None  # equal subjects are one judge call after content caching
+
+
+Oracle = Callable[[int, int], Pull]
+
+
+@dataclass
+class Allocation:
+    """Which arms were evaluated on each problem, what they gave, and the choice made."""
+
+    method: str
+    evaluated: list[dict[int, float | None]]
+    choices: list[int | None]
+    tool_calls: int = 0
+    judge_calls: int = 0
+    subjects: set[Hashable] = field(default_factory=set)
+    budget_exhausted_at: int | None = None
+
+    @property
+    def evaluations(self) -> int:
+        return sum(len(e) for e in self.evaluated)
+
+    @property
+    def distinct_judge_calls(self) -> int:
+        """Judge calls after content caching (equal judged subjects counted once)."""
+        return len(self.subjects)
+
+    def summary(self) -> dict[str, Any]:
+        return {"method": self.method, "evaluations": self.evaluations, "tool_calls": self.tool_calls,
+                "judge_calls": self.judge_calls, "distinct_judge_calls": self.distinct_judge_calls,
+                "budget_exhausted_at": self.budget_exhausted_at}
+
+
+class _Family:
+    """Running statistics of one family: sum and count of rewards per arm signature."""
+
+    def __init__(self) -> None:
+        self.sums: dict[Hashable, float] = {}
+        self.counts: dict[Hashable, int] = {}
+        self.alive: set[Hashable] | None = None  # successive halving's survivors
+        self.seen = 0
+
+    def add(self, sig: Hashable, reward: float | None) -> None:
+        self.sums[sig] = self.sums.get(sig, 0.0) + (reward if reward is not None else 0.0)
+        self.counts[sig] = self.counts.get(sig, 0) + 1
+
+    def mean(self, sig: Hashable) -> float | None:
+        n = self.counts.get(sig, 0)
+        return self.sums[sig] / n if n else None
+
+
+class _Run:
+    """Shared bookkeeping of an allocation: order, budget, pulls and the choice rule."""
+
+    def __init__(self, method: str, problems: Sequence[Problem], oracle: Oracle, budget: int | None, seed: int
+                 ) -> None:
+        self.problems = problems
+        self.oracle = oracle
+        self.budget = budget
+        self.alloc = Allocation(method, [{} for _ in problems], [None] * len(problems))
+        self.families: dict[str, _Family] = {}
+        self.order = list(range(len(problems)))
+        random.Random(seed).shuffle(self.order)
+
+    def family(self, p: Problem) -> _Family:
+        return self.families.setdefault(p.family, _Family())
+
+    def can_pull(self) -> bool:
+        return self.budget is None or self.alloc.judge_calls < self.budget
+
+    def pull(self, i: int, a: int) -> float | None:
+        p = self.problems[i]
+        got = self.oracle(i, a)
+        al = self.alloc
+        al.evaluated[i][a] = got.reward
+        al.tool_calls += int(got.tool_call)
+        al.judge_calls += int(got.judge_call)
+        if got.judge_call and got.subject is not None:
+            al.subjects.add(got.subject)
+        self.family(p).add(p.arms[a], got.reward)
+        return got.reward
+
+    def choose(self, i: int) -> None:
+        p, fam = self.problems[i], self.family(self.problems[i])
+        seen = {a: r for a, r in self.alloc.evaluated[i].items() if r is not None}
+
+        def prior(a: int) -> float:
+            m = fam.mean(p.arms[a])
+            return -1.0 if m is None else m
+
+        if seen:
+            self.alloc.choices[i] = max(seen, key=lambda a: (seen[a], prior(a), -a))
+        elif fam.counts:
+            known = [a for a in range(len(p.arms)) if fam.mean(p.arms[a]) is not None]
+            self.alloc.choices[i] = max(known, key=lambda a: (prior(a), -a)) if known else None
+        if not self.can_pull() and self.alloc.budget_exhausted_at is None:
+            self.alloc.budget_exhausted_at = i
+
+
+def exhaustive(problems: Sequence[Problem], oracle: Oracle, *, budget: int | None = None, seed: int = 0
+               ) -> Allocation:
+    """Every arm of every problem (the reference the adaptive allocators are compared with)."""
+    run = _Run("exhaustive", problems, oracle, budget, seed)
+    for i in run.order:
+        for a in range(len(problems[i].arms)):
+            if run.can_pull():
+                run.pull(i, a)
+        run.choose(i)
+    return run.alloc
+
+
+def successive_halving(problems: Sequence[Problem], oracle: Oracle, *, budget: int | None = None, seed: int = 0,
+                       eta: float = 2.0, tolerance: float = 0.25) -> Allocation:
+    """Successive halving across each family's subtasks, with a recheck (module doc)."""
+    if eta <= 1:
+        raise ValueError(f"eta must be > 1, got {eta}")
+    run = _Run("successive-halving", problems, oracle, budget, seed)
+    for i in run.order:
+        p = problems[i]
+        fam = run.family(p)
+        if fam.alive is None:
+            fam.alive = set()
+        # survivors, and arms this family has never evaluated (they join the survivors)
+        alive = [a for a in range(len(p.arms)) if p.arms[a] in fam.alive or p.arms[a] not in fam.counts]
+        fam.alive |= {p.arms[a] for a in alive}
+        for a in alive:
+            if run.can_pull():
+                run.pull(i, a)
+        _recheck(run, i, tolerance)
+        # halve the family's survivors by mean reward
+        ranked = sorted(fam.alive, key=lambda s: -(fam.mean(s) if fam.mean(s) is not None else math.inf))
+        keep = max(1, math.ceil(len(ranked) / eta))
+        fam.alive = set(ranked[:keep])
+        fam.seen += 1
+        run.choose(i)
+    return run.alloc
+
+
+def _recheck(run: _Run, i: int, tolerance: float) -> None:
+    p = run.problems[i]
+    fam = run.family(p)
+    seen = run.alloc.evaluated[i]
+
+    def fine() -> bool:
+        best = [(r, a) for a, r in seen.items() if r is not None]
+        if not best:
+            return False
+        r, a = max(best)
+        m = fam.mean(p.arms[a])
+        return m is None or r >= m - tolerance
+
+    if fam.seen == 0 or fine():
+        return
+    rest = sorted((a for a in range(len(p.arms)) if a not in seen),
+                  key=lambda a: (-(fam.mean(p.arms[a]) if fam.mean(p.arms[a]) is not None else math.inf), a))
+    for a in rest:
+        if not run.can_pull():
+            return
+        run.pull(i, a)
+        if fine():
+            return
+
+
+def ucb(problems: Sequence[Problem], oracle: Oracle, *, budget: int | None = None, seed: int = 0, c: float = 0.1,
+        max_per_subtask: int | None = None) -> Allocation:
+    """A UCB1 bandit per family with a per-subtask stopping rule (module doc)."""
+    if c < 0:
+        raise ValueError(f"c must be >= 0, got {c}")
+    run = _Run("ucb", problems, oracle, budget, seed)
+    for i in run.order:
+        p = problems[i]
+        fam = run.family(p)
+        total = sum(fam.counts.values())
+
+        def index(a: int) -> float:
+            n = fam.counts.get(p.arms[a], 0)
+            if n == 0:
+                return math.inf
+            return (fam.mean(p.arms[a]) or 0.0) + c * math.sqrt(math.log(1 + total) / n)
+
+        cap = len(p.arms) if max_per_subtask is None else max(1, int(max_per_subtask))
+        done: set[int] = set()
+        while len(done) < min(cap, len(p.arms)) and run.can_pull():
+            rest = [a for a in range(len(p.arms)) if a not in done]
+            best_seen = max((r for a, r in run.alloc.evaluated[i].items() if r is not None), default=None)
+            top = max(rest, key=lambda a: (index(a), -a))
+            if best_seen is not None and best_seen >= index(top):
+                break
+            run.pull(i, top)
+            done.add(top)
+        run.choose(i)
+    return run.alloc
+
+
+ALLOCATORS: dict[str, Callable[..., Allocation]] = {
+    "exhaustive": exhaustive,
+    "successive-halving": successive_halving,
+    "ucb": ucb,
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """An allocation's choices against the exhaustive ones, and what each cost."""
+
+    method: str
+    subtasks: int
+    compared: int
+    accuracy: float
+    same_arm: float
+    evaluations: int
+    exhaustive_evaluations: int
+    judge_calls: int
+    exhaustive_judge_calls: int
+    distinct_judge_calls: int
+    exhaustive_distinct_judge_calls: int
+    tool_calls: int
+    exhaustive_tool_calls: int
+
+    @property
+    def judge_call_ratio(self) -> float:
+        return self.judge_calls / self.exhaustive_judge_calls if self.exhaustive_judge_calls else math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["judge_call_ratio"] = self.judge_call_ratio
+        d["distinct_judge_call_ratio"] = (self.distinct_judge_calls / self.exhaustive_distinct_judge_calls
+                                          if self.exhaustive_distinct_judge_calls else math.nan)
+        return d
+
+
+def compare(alloc: Allocation, full: Allocation, *, tie: float = 1e-9) -> Comparison:
+    """How often ``alloc`` chose an arm as good as the exhaustive best (``accuracy``; ties count as
+    right), how often the very same arm (``same_arm``), and the calls each spent. Problems where
+    no arm could be scored are not compared."""
+    right = same = n = 0
+    for i, rewards in enumerate(full.evaluated):
+        scored = {a: r for a, r in rewards.items() if r is not None}
+        if not scored:
+            continue
+        n += 1
+        best = max(scored.values())
+        c = alloc.choices[i]
+        if c is not None and scored.get(c) is not None and scored[c] >= best - tie:
+            right += 1
+        if c is not None and c == full.choices[i]:
+            same += 1
+    return Comparison(method=alloc.method, subtasks=len(full.evaluated), compared=n,
+                      accuracy=right / n if n else math.nan, same_arm=same / n if n else math.nan,
+                      evaluations=alloc.evaluations, exhaustive_evaluations=full.evaluations,
+                      judge_calls=alloc.judge_calls, exhaustive_judge_calls=full.judge_calls,
+                      distinct_judge_calls=alloc.distinct_judge_calls,
+                      exhaustive_distinct_judge_calls=full.distinct_judge_calls,
+                      tool_calls=alloc.tool_calls, exhaustive_tool_calls=full.tool_calls)

@@ -1,0 +1,95 @@
+"""Small planners from a config: a tokenizer trained in code on the data, and a random-weight causal LM.
+
+What the CPU testbed and the tests train. Nothing is downloaded: the tokenizer is a byte-level BPE
+trained here on the training texts (prompts and plans), with **no pre-tokenizer split**, so its
+merges may cross spaces and punctuation and the plan JSON's fixed fragments (``", "action": "``)
+become single tokens; the model is a Qwen2-architecture decoder built from a small config with
+seeded random weights. Both are saved with ``save_pretrained`` into one folder, with a Qwen-style
+chat template, so the trainer, the ``transformers`` backend and a user load them exactly as they
+would a downloaded checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+SPECIAL_TOKENS: tuple[str, ...] = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% for c in message['content'] %}{% if c['type'] == 'text' %}{{ c['text'] }}{% endif %}{% endfor %}"
+    "{% endif %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+@dataclass(frozen=True)
+class TinyConfig:
+    """The decoder's size. The default (~1.3 M parameters with a 2,000-token vocabulary) learns the
+    testbed's structured plans on a CPU in minutes."""
+
+    hidden: int = 128
+    layers: int = 4
+    heads: int = 4
+    kv_heads: int = 2
+    intermediate: int = 384
+    max_positions: int = 1024
+    vocab_size: int = 2000
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 2000) -> Any:
+    """A byte-level BPE ``PreTrainedTokenizerFast`` trained on ``texts`` (every byte is in its
+    alphabet, so no text is ever unknown), with the chat template and ``<|im_end|>`` as EOS."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=int(vocab_size), special_tokens=list(SPECIAL_TOKENS),
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
+                                  max_token_length=32)
+    tok.train_from_iterator(list(texts), trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                                   bos_token=None, unk_token=None, chat_template=CHAT_TEMPLATE,
+                                   model_max_length=1 << 20)
+
+
+def tiny_model(tokenizer: Any, config: TinyConfig = TinyConfig()) -> Any:
+    """A random-weight ``Qwen2ForCausalLM`` sized by ``config`` for ``tokenizer`` (seeded)."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    cfg = Qwen2Config(
+        vocab_size=len(tokenizer), hidden_size=config.hidden, intermediate_size=config.intermediate,
+        num_hidden_layers=config.layers, num_attention_heads=config.heads, num_key_value_heads=config.kv_heads,
+        max_position_embeddings=config.max_positions, tie_word_embeddings=True,
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, bos_token_id=None,
+        use_cache=True,
+    )
+    torch.manual_seed(config.seed)
+    model = Qwen2ForCausalLM(cfg)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return model
+
+
+def save_tiny_base(folder: str | os.PathLike, texts: Iterable[str], config: TinyConfig = TinyConfig()) -> str:
+    """Train a tokenizer on ``texts``, build the model, save both into ``folder``; returns the folder."""
+    import json
+
+    tok = train_tokenizer(texts, config.vocab_size)
+    model = tiny_model(tok, config)
+    folder = str(folder)
+    os.makedirs(folder, exist_ok=True)
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    with open(os.path.join(folder, "tiny_config.json"), "w", encoding="utf-8") as fh:
+        json.dump(config.to_dict(), fh, indent=1)
+    return folder
