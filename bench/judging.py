@@ -161,7 +161,7 @@ def judge_tasks(b: Built, tasks: list[JudgeTask], maker: ItemMaker) -> list[Judg
             log.debug("judge failed: %s", traceback.format_exc())
             results = [_unscored(tasks[i], b.id, "error", f"{type(err).__name__}: {err}") for i in idx]
         per_item = (time.perf_counter() - t0) / len(results)
-        for i, j in zip(idx, results):
+        for i, j in zip(idx, results, strict=True):
             suite, sample_id, system_id, versus = tasks[i].key
             tele = j.telemetry if j.telemetry.seconds else j.telemetry.replace(seconds=per_item)
             rationale = j.rationale

@@ -293,7 +293,7 @@ def _nan_equal(a: Any, b: Any) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_nan_equal(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_nan_equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_nan_equal(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
 

@@ -17,10 +17,13 @@ from bench.stats import group_means
 def summary_table(res: Results, *, seed: int = 0, n_resamples: int = 2000) -> pd.DataFrame:
     """One row per (suite, judge, score, system): mean, low, high, n, unscored, failed, direction."""
     scores = res.scores_frame()
-    cols = ["suite", "judge", "score", "system", "mean", "low", "high", "n", "unscored", "failed",
+    cols = ["suite", "judge", "score", "system", "mean", "low", "high", "n", "unscored", "na", "failed",
             "higher_is_better", "display", "judge_id", "system_id"]
     if scores.empty:
         return pd.DataFrame(columns=cols)
+    # Scores the judge declared not applicable (e.g. no decidable criterion) are neither in n nor
+    # unscored; they are counted in their own column so no sample vanishes from the table.
+    na_counts = scores[scores["status"] == "na"].groupby(["suite", "judge_id", "score", "system_id"]).size().to_dict()
     scores = scores[scores["status"] != "na"]
     agg = group_means(scores, ["suite", "judge_id", "score", "system_id"], "value", seed=seed, n_resamples=n_resamples)
     trajs = res.trajectories_frame()
@@ -31,6 +34,7 @@ def summary_table(res: Results, *, seed: int = 0, n_resamples: int = 2000) -> pd
         rows.append({
             "suite": r.suite, "judge": res.display(r.judge_id), "score": r.score, "system": res.display(r.system_id),
             "mean": r.mean, "low": r.low, "high": r.high, "n": r.n, "unscored": r.n_missing,
+            "na": int(na_counts.get((r.suite, r.judge_id, r.score, r.system_id), 0)),
             "failed": int(failed.get((r.suite, r.system_id), 0)),
             "higher_is_better": spec.higher_is_better if spec else True,
             "display": spec.display if spec else "{:.3f}",
@@ -38,7 +42,7 @@ def summary_table(res: Results, *, seed: int = 0, n_resamples: int = 2000) -> pd
         })
     out = pd.DataFrame(rows, columns=cols)
     # Best first within each (suite, judge, score), in the score's own direction.
-    out["_key"] = [(-m if h else m) if not math.isnan(m) else math.inf for m, h in zip(out["mean"], out["higher_is_better"])]
+    out["_key"] = [(-m if h else m) if not math.isnan(m) else math.inf for m, h in zip(out["mean"], out["higher_is_better"], strict=True)]
     out = out.sort_values(["suite", "judge", "score", "_key", "system"]).drop(columns="_key").reset_index(drop=True)
     return out
 
@@ -61,9 +65,9 @@ def format_table(table: pd.DataFrame) -> str:
         arrow = "↑" if bool(grp["higher_is_better"].iloc[0]) else "↓"
         lines.append(f"{suite} · {judge} · {score} {arrow}")
         width = max(8, *(len(s) for s in grp["system"]))
-        lines.append(f"  {'system':<{width}}  {'mean':>9}  {'95% CI':>21}  {'n':>5}  {'unscored':>8}  {'failed':>6}")
+        lines.append(f"  {'system':<{width}}  {'mean':>9}  {'95% CI':>21}  {'n':>5}  {'unscored':>8}  {'n/a':>4}  {'failed':>6}")
         for r in grp.itertuples(index=False):
             ci = f"[{_fmt(r.display, r.low)}, {_fmt(r.display, r.high)}]"
-            lines.append(f"  {r.system:<{width}}  {_fmt(r.display, r.mean):>9}  {ci:>21}  {r.n:>5}  {r.unscored:>8}  {r.failed:>6}")
+            lines.append(f"  {r.system:<{width}}  {_fmt(r.display, r.mean):>9}  {ci:>21}  {r.n:>5}  {r.unscored:>8}  {r.na:>4}  {r.failed:>6}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

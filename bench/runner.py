@@ -24,9 +24,9 @@ from bench.context import Budget, EditContext, ToolBox
 from bench.errors import UsageError
 from bench.ids import content_hash, derive_seed
 from bench.images import ImageStore
+from bench.judging import ItemMaker, JudgeTask, batches_of, judge_batch_size, judge_tasks, pending_tasks
 from bench.model import Judgement, Sample, Suite, Trajectory
 from bench.progress import progress
-from bench.judging import ItemMaker, JudgeTask, batches_of, judge_batch_size, judge_tasks, pending_tasks
 from bench.spec import ComponentSpec
 from bench.store import RunStore
 

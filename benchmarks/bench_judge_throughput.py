@@ -6,7 +6,10 @@ needs a repair and every item costs exactly one request. A judge that keeps ``co
 requests in flight achieves ``concurrency / latency`` requests per second; the ratio of achieved
 to that ideal measures everything the judging layer costs on top of waiting: rendering the
 rubric, image ids and PNG/base64 encoding, the backend's client stack, parsing replies and
-compiling judgements. Aim: >= 0.9 at concurrency 32.
+compiling judgements. Aim: >= 0.9 at concurrency 32. The run also prints two CPU costs per
+request against the budget the ideal rate leaves (``1000 / ideal`` ms): the judge layer alone
+(on a scripted backend) and the encoding of the two images, which dominates as images grow
+(``--image-size``; images are re-encoded from pixels for every request).
 
 Items are judged the way ``editbench run`` / ``editbench judge`` do (:func:`bench.runner.run_judges`):
 batches of the judge's ``batch_size`` handed to a thread pool of ``--workers`` threads (the
@@ -130,6 +133,38 @@ def requests_of(judge: Any, items: list[JudgeItem]) -> list[ChatRequest]:
     return [judge.request(ask, 0) for it in items for ask in judge.prepare(it)]
 
 
+def judge_layer_ms(args: argparse.Namespace) -> float:
+    """CPU milliseconds per item of the judge alone (render, parse, compile) on a scripted backend."""
+    from bench.backends.scripted import ScriptedBackend
+    from judges.vlm import ChecklistJudge
+
+    def reply(req: ChatRequest) -> str:
+        return json.dumps(fill_schema((req.response_format or {})["json_schema"]["schema"]))
+
+    judge = ChecklistJudge(backend=ScriptedBackend(reply, model="bench-model"), cache=False)
+    items = make_items(args.items, args.image_size, seed=30_000)
+    t0 = time.process_time()
+    out = judge_items(judge, items, args.batch_size, 1)
+    dt = time.process_time() - t0
+    if not all(j.status == "ok" for j in out):
+        raise SystemExit("scripted judge pass: not every judgement is ok")
+    return dt / len(items) * 1000
+
+
+def encode_ms(args: argparse.Namespace) -> float:
+    """CPU milliseconds per request to turn its two images into data URLs (PNG, then base64)."""
+    import base64
+
+    from bench.backends.base import encode_png
+
+    items = make_items(min(args.items, 64), args.image_size, seed=40_000)
+    t0 = time.process_time()
+    for it in items:
+        for img in (it.source, it.final):
+            base64.b64encode(encode_png(img))
+    return (time.process_time() - t0) / len(items) * 1000
+
+
 def run(args: argparse.Namespace) -> tuple[float, float]:
     """Time judge and backend passes; return the best (judge, backend) achieved/ideal ratios."""
     from judges.vlm import ChecklistJudge
@@ -181,12 +216,18 @@ def run(args: argparse.Namespace) -> tuple[float, float]:
             )
         judge.close()
     best_j, best_b = max(judge_rates), max(backend_rates)
+    layer, enc = judge_layer_ms(args), encode_ms(args)
+    budget = 1000 / ideal
     print(
         f"checklist judge, concurrency {args.concurrency}, latency {args.latency * 1000:.0f} ms, "
         f"{args.items} items with two {args.image_size}x{args.image_size} images, "
         f"batch_size {args.batch_size}, {args.workers} worker(s):\n"
         f"  judge:        achieved {best_j:6.1f} req/s, ideal {ideal:6.1f} req/s, ratio {best_j / ideal:.3f}\n"
-        f"  backend only: achieved {best_b:6.1f} req/s, ideal {ideal:6.1f} req/s, ratio {best_b / ideal:.3f}"
+        f"  backend only: achieved {best_b:6.1f} req/s, ideal {ideal:6.1f} req/s, ratio {best_b / ideal:.3f}\n"
+        f"  at the ideal rate a request may cost {budget:.2f} ms of client CPU; of that\n"
+        f"    the judge layer alone (scripted backend, no HTTP, no images sent) takes {layer:.2f} ms "
+        f"({layer / budget * 100:.0f}%)\n"
+        f"    encoding the two images (PNG + base64) takes {enc:.2f} ms ({enc / budget * 100:.0f}%)"
     )
     return best_j / ideal, best_b / ideal
 

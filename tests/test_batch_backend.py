@@ -70,7 +70,9 @@ def test_full_cycle_order_dedup_prices_and_identity(srv, state):
 
     sync = OpenAIBackend(MODEL, base_url=srv.url, max_retries=0)
     assert b.spec() == sync.spec() and (b.name, b.version) == (sync.name, sync.version)
-    assert [b.request_key(r) for r in rs] == [CachedBackend(sync, ReplyCache(state.parent / "c")).key(r) for r in rs]
+    assert [b.request_key(r) for r in rs] == [
+        CachedBackend(sync, ReplyCache(state.parent / "c")).key(r) for r in rs
+    ]
     s_out = sync.chat_many(rs)
     [beta] = [c for c in srv.chat_calls() if c.prompt() == "beta"]  # arrival order is not request order
     assert lines[1]["body"] == beta.body  # the very same request body
@@ -216,7 +218,9 @@ def test_overlapping_request_sets_reuse_the_pending_batch(srv, state):
     srv.release()
     out = b.chat_many(reqs("b", "c", image=False))  # b from batch 1, c in a new batch
     assert [r.text for r in out] == ["echo: b", "echo: c"]
-    assert len(srv.batches) == 2 and [ln["body"]["messages"][0]["content"] for ln in srv.input_lines("batch_0002")] == ["c"]
+    assert len(srv.batches) == 2 and [
+        ln["body"]["messages"][0]["content"] for ln in srv.input_lines("batch_0002")
+    ] == ["c"]
 
 
 def test_large_submissions_are_split_into_several_batches(srv, state):
@@ -261,7 +265,11 @@ def test_json_schema_and_sampling_travel_in_the_batch_lines(srv, state):
     body = srv.input_lines("batch_0001")[0]["body"]
     assert body["response_format"]["json_schema"]["schema"] == schema
     assert (body["max_tokens"], body["temperature"], body["top_p"], body["seed"], body["top_logprobs"]) == (
-        7, 0.3, 0.9, 5, 3,
+        7,
+        0.3,
+        0.9,
+        5,
+        3,
     )
     # OpenAI itself takes max_completion_tokens for every chat model; other hosts get max_tokens.
     assert OpenAIBatchBackend(MODEL).max_tokens_param == "max_completion_tokens"
@@ -279,7 +287,11 @@ def test_no_key_for_openai_and_secrets_stay_out(srv, state, monkeypatch):
     b.chat_many(reqs("x"))
     assert srv.batch_api_calls()[0].headers["authorization"] == f"Bearer {secret}"
     [st] = list(state.glob("*.json"))
-    assert secret not in st.read_text() and secret not in repr(b) and secret not in pickle.dumps(b).decode("latin1")
+    assert (
+        secret not in st.read_text()
+        and secret not in repr(b)
+        and secret not in pickle.dumps(b).decode("latin1")
+    )
 
 
 # --- a VLM judge through the batch backend ------------------------------------------------------
@@ -287,16 +299,33 @@ def test_no_key_for_openai_and_secrets_stay_out(srv, state, monkeypatch):
 
 def _checklist_reply(c: Call):
     if "could not be used" in c.prompt():  # the judge's repair request
-        return Reply(json.dumps({k: {"reasoning": "ok", "verdict": "pass"} for k in ("rain", "house", "clean")}))
+        return Reply(
+            json.dumps({k: {"reasoning": "ok", "verdict": "pass"} for k in ("rain", "house", "clean")})
+        )
     if c.index == 1:  # the second item of the first batch (s1): unreadable, so it gets repaired
         return Reply("not json at all")
     props = c.body["response_format"]["json_schema"]["schema"]["properties"]
     return Reply(json.dumps({k: {"reasoning": "seen", "verdict": "partial"} for k in props}))
 
 
+def make_item(sid: str, seed: int = 1):
+    from bench.ids import image_id
+    from bench.model import Criterion, ImageRef, Sample, Trajectory
+    from bench.protocols import JudgeItem
+
+    src, out = Image.new("RGB", (12, 8), (10, 20, 30)), Image.new("RGB", (12, 8), (seed * 50 % 256, 90, 9))
+    checklist = (
+        Criterion("rain", "Rain is visible", "goal", 2.0),
+        Criterion("house", "The red house keeps its shape", "preserve", 1.0),
+        Criterion("clean", "No visible artifacts", "quality", 1.0),
+    )
+    sample = Sample(id=sid, image=ImageRef(id=image_id(src)), goal="make it rain", checklist=checklist)
+    traj = Trajectory(suite="t@1", sample_id=sid, system_id="sysA", final=image_id(out))
+    return JudgeItem(suite="t@1", sample=sample, source=src, final=out, trajectory=traj)
+
+
 def test_checklist_judge_through_the_batch_backend_with_a_repair_round(srv, state):
     from judges.vlm import ChecklistJudge
-    from tests.test_vlm_judges import make_item
 
     srv.handler = _checklist_reply
     registry.register("backends", "openai-batch", "bench.backends.batch_backend:OpenAIBatchBackend")

@@ -14,7 +14,17 @@ from bench.errors import RegistryError, UsageError
 from bench.ids import component_id, derive_seed, image_id
 from bench.jsonio import dumps_line, loads
 from bench.model import (
-    Criterion, ImageRef, Judgement, Plan, Region, Sample, ScoreSpec, Step, Subtask, Telemetry, Trajectory,
+    Criterion,
+    ImageRef,
+    Judgement,
+    Plan,
+    Region,
+    Sample,
+    ScoreSpec,
+    Step,
+    Subtask,
+    Telemetry,
+    Trajectory,
 )
 from bench.spec import ComponentSpec, parse_spec, spec_from_obj
 

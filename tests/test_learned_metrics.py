@@ -513,3 +513,57 @@ def test_protocol_specs_and_identity(alexnet_features, tmp_path):
         CLIPJudge(dtype="int8")
     with pytest.raises(ValueError):
         FIDJudge(features="inception", model="x")
+
+
+# ----------------------------------------------------------------------------- through the runner
+
+
+def test_a_run_with_every_learned_judge(tmp_path, alexnet_features, tiny_clip, tiny_dino):
+    """Spec strings -> registry -> runner -> store: sample and set scopes, statuses for what cannot be scored."""
+    from bench import registry
+    from bench.runner import RunOptions, execute
+    from bench.spec import parse_spec
+    from bench.store import RunStore
+    from suites.folder import load_suite
+    from tests.fakes.components import make_tiny_suite
+
+    for name, target in {
+        "lpips": "judges.learned.lpips_judge:LPIPSJudge",
+        "clip": "judges.learned.clip_judge:CLIPJudge",
+        "dino": "judges.learned.dino_judge:DINOJudge",
+        "fid": "judges.learned.fid_judge:FIDJudge",
+        "kid": "judges.learned.fid_judge:KIDJudge",
+    }.items():
+        registry.register("judges", name, target)
+    make_tiny_suite(tmp_path / "suite", n=4)  # 32x24 images, no descriptions
+    suite = load_suite(tmp_path / "suite")
+    systems = [parse_spec("fake-brighten"), parse_spec("fake-brighten:factor=0.7,fail_on=s2")]
+    dino = f"model='{tiny_dino}',size=32,device=cpu"
+    judges = [
+        parse_spec(f"lpips:weights='{alexnet_features}',device=cpu"),
+        parse_spec(f"clip:model='{tiny_clip}',device=cpu"),
+        parse_spec(f"dino:{dino}"),
+        parse_spec(f"fid:features=dinov2,{dino}"),
+        parse_spec(f"kid:features=dinov2,{dino}"),
+    ]
+    summary = execute(
+        str(tmp_path / "runs"), [suite], systems, judges, RunOptions(executor="inline", workers=1)
+    )
+    store = RunStore.open(summary.run_dir)
+    by_judge: dict[str, list] = {}
+    for j in store.judgements().values():
+        by_judge.setdefault(j.judge_id.split(".")[0], []).append(j)
+    assert sorted(len(v) for v in by_judge.values()) == [2, 2, 8, 8, 8]  # two sets per set judge
+    for j in by_judge["lpips"]:  # 24 px is under AlexNet's 31-px minimum: unscored, never 0
+        assert j.status == "unscored" and not j.scores
+    for name in ("clip", "dino"):
+        ok = [j for j in by_judge[name] if j.status == "ok"]
+        assert len(ok) == 7 and all(j.scores for j in ok)  # the failed trajectory is unscored by the runner
+    assert all("clip_dir" in j.na for j in by_judge["clip"] if j.status == "ok")
+    for name in ("fid", "kid"):
+        assert {j.sample_id for j in by_judge[name]} == {"*"} and all(
+            j.scope == "set" for j in by_judge[name]
+        )
+        assert all(j.status == "ok" and j.rationale["n"] in (3, 4) for j in by_judge[name])
+    specs = store.read_meta()["score_specs"]
+    assert any(s["name"] == "kid_std" for v in specs.values() for s in v)

@@ -121,7 +121,7 @@ def train_planner(records: Sequence[TrainRecord], *, base: str, out_dir: str | o
     stats = [r for part in splits.parts.values() for r in part] if opts.sw_stats == "all" else train
     data = prepare(lm, train, opts, description=description, stats_records=stats)
     result = Trainer(lm, data, opts, out, callback=callback, show_progress=show_progress, restart=restart).run()
-    model = getattr(result, "model", None) or _trained(result, lm)
+    model = result.model
     kind = "lora-adapter" if opts.adapter == "lora" else "full-model"
     weights_dir = out / ("adapter" if opts.adapter == "lora" else "model")
     model.save_pretrained(weights_dir)
@@ -153,10 +153,6 @@ def train_planner(records: Sequence[TrainRecord], *, base: str, out_dir: str | o
     }
     atomic_write(out / "train.json", (json.dumps(info, indent=1, allow_nan=False) + "\n").encode("utf-8"))
     return Outcome(str(out), info, result, splits)
-
-
-def _trained(result: TrainResult, lm: Any) -> Any:
-    raise RuntimeError("the trainer did not hand back its model")
 
 
 def _finite(obj: Any) -> Any:

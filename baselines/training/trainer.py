@@ -232,6 +232,7 @@ class TrainResult:
     history: list[dict[str, Any]]
     counts: dict[str, Any]
     seconds: float
+    model: Any = field(default=None, repr=False)  # the trained model (peft-wrapped for LoRA)
 
 
 def _epoch_order(n: int, seed: int, epoch: int) -> list[int]:
@@ -328,8 +329,8 @@ class Trainer:
                     self.callback(step, metrics)
         finally:
             bar.close()
-        self.model = acc.unwrap_model(model)
-        return TrainResult(str(self.out), step, history, {**data.counts, **counters}, time.perf_counter() - t0)
+        return TrainResult(str(self.out), step, history, {**data.counts, **counters}, time.perf_counter() - t0,
+                           acc.unwrap_model(model))
 
     # -- one optimizer step --------------------------------------------------------------------------
     def _step(self, model: Any, optim: Any, acc: Any, idx: list[int], ref: list[tuple[float, float]],
@@ -447,8 +448,11 @@ def validation_nll(lm: Loaded, model: Any, records: Sequence[TrainRecord], opts:
 
 
 def save_history(out_dir: str | os.PathLike, history: Sequence[dict[str, Any]]) -> None:
-    path = Path(out_dir) / "metrics.jsonl"
-    with open(path, "w", encoding="utf-8") as fh:
-        for h in history:
-            fh.write(json.dumps(h, allow_nan=False if all(math.isfinite(v) for v in h.values()
-                                                        if isinstance(v, float)) else True) + "\n")
+    """``metrics.jsonl``: one line per optimizer step (a non-finite number is written as ``null``)."""
+    from bench.images import atomic_write
+
+    def clean(v: Any) -> Any:
+        return None if isinstance(v, float) and not math.isfinite(v) else v
+
+    text = "".join(json.dumps({k: clean(v) for k, v in h.items()}) + "\n" for h in history)
+    atomic_write(Path(out_dir) / "metrics.jsonl", text.encode("utf-8"))

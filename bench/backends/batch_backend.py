@@ -36,7 +36,6 @@ import contextlib
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -169,7 +168,10 @@ class OpenAIBatchBackend(OpenAIBackend):
                 key = os.environ.get(self.api_key_env) or ""
                 self._secret = _Secret(key)
                 self._sync_client = OpenAI(
-                    api_key=key or "EMPTY", base_url=self.base_url, max_retries=self.max_retries, timeout=self.timeout
+                    api_key=key or "EMPTY",
+                    base_url=self.base_url,
+                    max_retries=self.max_retries,
+                    timeout=self.timeout,
                 )
             return self._sync_client
 
@@ -230,7 +232,11 @@ class OpenAIBatchBackend(OpenAIBackend):
         out = []
         for k in keys:
             r = results.get(k)
-            out.append(r if r is not None else ChatResponse.failure("no result for this request", endpoint_host=self.host))
+            out.append(
+                r
+                if r is not None
+                else ChatResponse.failure("no result for this request", endpoint_host=self.host)
+            )
         return out
 
     async def achat_many(self, requests: Sequence[ChatRequest]) -> list[ChatResponse]:
@@ -273,7 +279,14 @@ class OpenAIBatchBackend(OpenAIBackend):
                 if d.get("v") != STATE_VERSION:
                     continue
                 jobs.append(
-                    BatchJob(d["set_key"], tuple(d["custom_ids"]), d["input_file_id"], p, d.get("batch_id"), d["created"])
+                    BatchJob(
+                        d["set_key"],
+                        tuple(d["custom_ids"]),
+                        d["input_file_id"],
+                        p,
+                        d.get("batch_id"),
+                        d["created"],
+                    )
                 )
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 logger.warning("batch state %s unreadable (%s): ignored", p.name, exc)
@@ -327,7 +340,9 @@ class OpenAIBatchBackend(OpenAIBackend):
         for k in keys:
             req = by_key[k]
             body = self._kwargs(req, self._wire_messages(req), req.format_mode, self.max_tokens_param)
-            line = json.dumps({"custom_id": k, "method": "POST", "url": ENDPOINT, "body": body}).encode() + b"\n"
+            line = (
+                json.dumps({"custom_id": k, "method": "POST", "url": ENDPOINT, "body": body}).encode() + b"\n"
+            )
             if chunk and (len(chunk) >= self.max_batch_requests or size + len(line) > self.max_batch_bytes):
                 yield chunk
                 chunk, size = [], 0
@@ -337,7 +352,11 @@ class OpenAIBatchBackend(OpenAIBackend):
             yield chunk
 
     def _submit(
-        self, client: Any, keys: list[str], by_key: Mapping[str, ChatRequest], results: dict[str, ChatResponse]
+        self,
+        client: Any,
+        keys: list[str],
+        by_key: Mapping[str, ChatRequest],
+        results: dict[str, ChatResponse],
     ) -> list[BatchJob]:
         from bench.cache import key_for
 
@@ -384,7 +403,9 @@ class OpenAIBatchBackend(OpenAIBackend):
                 try:
                     batch = client.batches.retrieve(bid)
                 except openai.NotFoundError as exc:  # gone (another account, or deleted): start over
-                    self._fail(job.custom_ids, f"batch {bid} not found: {self._describe(exc)}", results, by_key)
+                    self._fail(
+                        job.custom_ids, f"batch {bid} not found: {self._describe(exc)}", results, by_key
+                    )
                     self._forget(job)
                     del pending[bid]
                     continue
@@ -408,7 +429,9 @@ class OpenAIBatchBackend(OpenAIBackend):
             if not pending:
                 return
             waited = time.monotonic() - t0
-            if failures > 5 * len(pending) or (self.max_wait is not None and waited + interval > self.max_wait):
+            if failures > 5 * len(pending) or (
+                self.max_wait is not None and waited + interval > self.max_wait
+            ):
                 break
             time.sleep(interval)
             interval = min(interval * 1.5, self.max_poll_interval)
@@ -443,7 +466,12 @@ class OpenAIBatchBackend(OpenAIBackend):
                 logger.warning("batch %s: result file %s is gone (%s)", batch.id, fid, self._describe(exc))
                 continue
             except openai.OpenAIError as exc:  # keep the state: the next call downloads again
-                self._fail(job.custom_ids, f"batch {batch.id}: download failed: {self._describe(exc)}", results, by_key)
+                self._fail(
+                    job.custom_ids,
+                    f"batch {batch.id}: download failed: {self._describe(exc)}",
+                    results,
+                    by_key,
+                )
                 return
             for n, line in enumerate(text.splitlines()):
                 if not line.strip():
@@ -470,7 +498,9 @@ class OpenAIBatchBackend(OpenAIBackend):
             results[cid] = resp
         self._forget(job)
         n_ok = sum(results[c].ok for c in job.custom_ids if c in results)
-        logger.info("batch %s %s: %d of %d requests answered", batch.id, batch.status, n_ok, len(job.custom_ids))
+        logger.info(
+            "batch %s %s: %d of %d requests answered", batch.id, batch.status, n_ok, len(job.custom_ids)
+        )
 
     def _read_item(self, item: dict[str, Any], req: ChatRequest, seconds: float) -> ChatResponse:
         """One output/error line -> a response (a refusal or an HTTP error keeps its message)."""
@@ -499,7 +529,9 @@ class OpenAIBatchBackend(OpenAIBackend):
         detail = body.get("error") if isinstance(body, dict) else body
         if isinstance(detail, dict):
             detail = detail.get("message", detail)
-        return ChatResponse.failure(self._scrub(f"HTTP {code}: {detail}"), endpoint_host=self.host, seconds=seconds)
+        return ChatResponse.failure(
+            self._scrub(f"HTTP {code}: {detail}"), endpoint_host=self.host, seconds=seconds
+        )
 
     @staticmethod
     def _batch_error(batch: Any) -> str:

@@ -81,7 +81,7 @@ ENDPOINT_HOST = "local"
 
 _MODELS: dict[tuple[Any, ...], _Loaded] = {}
 _MODELS_LOCK = threading.Lock()
-_PATH_HASHES: dict[tuple[str, float, int], str] = {}
+_PATH_HASHES: dict[tuple[Any, ...], str] = {}
 
 
 def clear_model_cache() -> None:
@@ -91,16 +91,19 @@ def clear_model_cache() -> None:
 
 
 def _local_revision(path: str) -> str:
-    """``sha256:<hex>`` of a local model folder, memoised on its path, mtime and file count."""
+    """``sha256:<hex>`` of a local model folder, memoised on its files' names, sizes and mtimes."""
     full = os.path.abspath(path)
-    st = os.stat(full)
-    count = sum(len(files) for _, _, files in os.walk(full)) if os.path.isdir(full) else 1
-    key = (full, st.st_mtime, count)
-    if key not in _PATH_HASHES:
+    key: list[Any] = [full]
+    for root, dirs, files in os.walk(full):
+        dirs.sort()
+        for f in sorted(files):
+            st = os.stat(os.path.join(root, f))
+            key.append((os.path.relpath(os.path.join(root, f), full), st.st_size, st.st_mtime_ns))
+    if tuple(key) not in _PATH_HASHES:
         from bench.ids import file_content_hash
 
-        _PATH_HASHES[key] = "sha256:" + file_content_hash(full)
-    return _PATH_HASHES[key]
+        _PATH_HASHES[tuple(key)] = "sha256:" + file_content_hash(full)
+    return _PATH_HASHES[tuple(key)]
 
 
 @dataclass

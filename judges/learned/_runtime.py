@@ -116,20 +116,33 @@ def clear_model_cache() -> None:
 # ----------------------------------------------------------------------------- local paths
 
 
-_HASHES: dict[tuple[str, float, int], str] = {}
+_HASHES: dict[tuple[Any, ...], str] = {}
 
 
 def is_local_path(value: Any) -> bool:
     return isinstance(value, str) and bool(value) and os.path.exists(os.path.expanduser(value))
 
 
+def stat_signature(full: str) -> tuple[Any, ...]:
+    """What changes when a file or any file in a folder changes: (name, size, mtime) of each."""
+    if not os.path.isdir(full):
+        st = os.stat(full)
+        return ((full, st.st_size, st.st_mtime_ns),)
+    out = []
+    for root, dirs, files in os.walk(full):
+        dirs.sort()
+        for f in sorted(files):
+            st = os.stat(os.path.join(root, f))
+            out.append((os.path.relpath(os.path.join(root, f), full), st.st_size, st.st_mtime_ns))
+    return (full, *out)
+
+
 def path_identity(path: str) -> str:
-    """``sha256:<hex>`` of a local file or folder, memoised on its path, mtime and size."""
+    """``sha256:<hex>`` of a local file or folder's content, memoised on its files' sizes and mtimes."""
     from bench.ids import file_content_hash
 
     full = os.path.abspath(os.path.expanduser(path))
-    st = os.stat(full)
-    key = (full, st.st_mtime, st.st_size)
+    key = stat_signature(full)
     if key not in _HASHES:
         _HASHES[key] = "sha256:" + file_content_hash(full)
     return _HASHES[key]

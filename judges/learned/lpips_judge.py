@@ -14,7 +14,8 @@ Like SSIM and PSNR it measures **preservation** (a perceptual distance; an uncha
   lets the judge fetch it into that cache.
 * **Sizes.** A result of another size is resized to the source's size with Lanczos (aspect not
   kept, as the SSIM judge does); pairs are compared at the source's resolution. Pixels are
-  mapped to [-1, 1] exactly as ``lpips.im2tensor`` does.
+  mapped to [-1, 1] exactly as ``lpips.im2tensor`` does. A source whose short side is under the
+  backbone's minimum (31 px for AlexNet, 16 for VGG) gets ``unscored`` with that reason.
 * **Batching.** Pairs of equal size are stacked and run together in chunks of ``batch_size``;
   with ``dtype=float32`` the result equals a per-pair loop to float rounding.
 """
@@ -40,6 +41,7 @@ from ._runtime import (
     path_identity,
     tensor_batch,
     to_uint8,
+    unscored,
 )
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ NETS: dict[str, str] = {  # backbone -> the torchvision checkpoint lpips would d
     "vgg": "vgg16-397923af.pth",
 }
 URLS = {net: f"https://download.pytorch.org/models/{fname}" for net, fname in NETS.items()}
+MIN_SIDE = {"alex": 31, "vgg": 16}  # below this the backbone's last pooling layer has nothing to pool
 SCORE = "lpips"
 
 
@@ -196,6 +199,11 @@ class LPIPSJudge(LearnedJudge):
         res: dict[int, Any] = {}
         notes: dict[int, str] = {}
         for i in ok:
+            if min(items[i].source.size) < MIN_SIDE[self.net]:
+                w, h = items[i].source.size
+                why = f"image {w}x{h} is smaller than LPIPS-{self.net}'s {MIN_SIDE[self.net]}-px minimum"
+                out[i] = unscored(items[i], [SCORE], why)
+                continue
             s, r, notes[i] = align_to_source(items[i].source, items[i].final)
             src[i], res[i] = to_uint8(s), to_uint8(r)
         for idxs in group_by_shape(src).values():

@@ -11,12 +11,14 @@ Modules:
 ``canaries``       the fixed canary set, its baseline and the drift rule (cache bypassed)
 ``pinning``        the resolved model identity of every judgement; undated aliases warned
 ``bias``           position bias of pairwise judges; plan-length effects of plan judges
+``stability``      rank stability per suite, judge and score (expected ranks, swap probabilities)
 ``guard``          in-sample judges of trained systems; each system's track and costs
 ``stage``          :func:`run_probes` (``editbench probe``) and :func:`after_judging` (the hook)
 =================  ===========================================================================
 
 What the leaderboard reads (no judge code needed; every line also carries ``v``). In
-``probes.jsonl``, the latest record per (``kind``, ``judge_id`` or ``system_id``) wins:
+``probes.jsonl``, the latest record per (``kind``, ``judge_id`` or ``system_id``, ``suite``,
+``score``) wins (:func:`latest`):
 
 * ``control`` — one per (judge, sample, control): ``judge_id, version, suite, sample_id, control,
   real_system_id, partner, image, real_image, same_image, expect{goal,preserve,quality,overall},
@@ -36,6 +38,10 @@ What the leaderboard reads (no judge code needed; every line also carries ``v``)
   comparisons, flipped, identical_skipped, definition`` (or ``reason``).
 * ``length_bias`` — per judge: ``status (ok|n/a), scores{score: {overall{value, low, high, n},
   within_sample{...}, effect (positive|negative|none), words_mean}}, min_plans`` (or ``reason``).
+* ``stability`` — per (suite, judge, score): ``higher_is_better, n_samples, n_resamples, draws,
+  systems[{system_id, mean, rank, expected_rank, rank_low, rank_high}] (best expected rank first),
+  swap{a: {b: probability the observed order of a and b flips}}, unsettled[[a, b, p]] (p >
+  threshold), threshold, in_sample[system ids trained on this judge]``.
 * ``guard`` — per trained system: ``system_id, trained, reward_judge, status (guarded|reward judge
   not run|undeclared), in_sample[{judge_id, match (id|spec|name)}], held_out[judge ids, preferred
   first], note``.

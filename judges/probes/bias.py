@@ -63,16 +63,28 @@ def position_bias(b: Built, judgements: Iterable[Judgement], seed: int = 0) -> d
             continue
         rows.append([sum(flips), len(flips)])
     if not rows:
-        return {**base, "status": "n/a", "reason": "no pairwise judgement with both orders", "identical_skipped": skipped}
+        return {
+            **base,
+            "status": "n/a",
+            "reason": "no pairwise judgement with both orders",
+            "identical_skipped": skipped,
+        }
     arr = np.array(rows, dtype=float)
 
     def rate(a: np.ndarray) -> float:
         return float(a[:, 0].sum() / a[:, 1].sum())
 
     res = bootstrap_statistic(arr, rate, n_resamples=RESAMPLES, seed=child_generator(seed, "position", b.id))
-    return {**base, "status": "ok", "rate": _ci(res), "pairs": len(rows), "comparisons": int(arr[:, 1].sum()),
-            "flipped": int(arr[:, 0].sum()), "identical_skipped": skipped,
-            "definition": "share of comparisons whose verdict flipped when the order of the two results flipped"}
+    return {
+        **base,
+        "status": "ok",
+        "rate": _ci(res),
+        "pairs": len(rows),
+        "comparisons": int(arr[:, 1].sum()),
+        "flipped": int(arr[:, 0].sum()),
+        "identical_skipped": skipped,
+        "definition": "share of comparisons whose verdict flipped when the order of the two results flipped",
+    }
 
 
 def _flips(j: Judgement) -> list[float] | None:
@@ -103,15 +115,22 @@ def judges_plans(b: Built) -> bool:
 
 
 def _spearman(a: np.ndarray) -> float:
-    from scipy.stats import spearmanr
+    """Spearman's rho of the two columns (average ranks for ties); NaN when a column is constant."""
+    from scipy.stats import rankdata
 
     if np.ptp(a[:, 0]) == 0 or np.ptp(a[:, 1]) == 0:
         return math.nan
-    return float(spearmanr(a[:, 0], a[:, 1]).statistic)
+    r = rankdata(a, axis=0)
+    r -= r.mean(axis=0)
+    return float((r[:, 0] * r[:, 1]).sum() / math.sqrt((r[:, 0] ** 2).sum() * (r[:, 1] ** 2).sum()))
 
 
-def length_effects(b: Built, judgements: Iterable[Judgement], trajectories: Mapping[tuple[str, str, str], Trajectory],
-                   seed: int = 0) -> dict[str, Any]:
+def length_effects(
+    b: Built,
+    judgements: Iterable[Judgement],
+    trajectories: Mapping[tuple[str, str, str], Trajectory],
+    seed: int = 0,
+) -> dict[str, Any]:
     """The ``length_bias`` record of a plan judge (``n/a`` for judges that do not judge plans)."""
     base = {"kind": "length_bias", "judge_id": b.id}
     if not judges_plans(b):
@@ -134,17 +153,24 @@ def length_effects(b: Built, judgements: Iterable[Judgement], trajectories: Mapp
         if len(rows) < MIN_PLANS:
             continue
         arr = np.array([[w, v] for _, w, v in rows])
-        overall = bootstrap_statistic(arr, _spearman, n_resamples=RESAMPLES, seed=child_generator(seed, "len", b.id, name))
+        overall = bootstrap_statistic(
+            arr, _spearman, n_resamples=RESAMPLES, seed=child_generator(seed, "len", b.id, name)
+        )
         entry = {"overall": _ci(overall), "words_mean": round(float(arr[:, 0].mean()), 3)}
         centred = _within_sample(rows)
         if centred is not None:
-            within = bootstrap_statistic(centred, _spearman, n_resamples=RESAMPLES,
-                                         seed=child_generator(seed, "len-within", b.id, name))
+            within = bootstrap_statistic(
+                centred,
+                _spearman,
+                n_resamples=RESAMPLES,
+                seed=child_generator(seed, "len-within", b.id, name),
+            )
             entry["within_sample"] = _ci(within)
         ref = entry.get("within_sample") or entry["overall"]
         lo, hi = ref["low"], ref["high"]
-        entry["effect"] = ("positive" if lo is not None and lo > 0 else
-                           "negative" if hi is not None and hi < 0 else "none")
+        entry["effect"] = (
+            "positive" if lo is not None and lo > 0 else "negative" if hi is not None and hi < 0 else "none"
+        )
         scores[name] = entry
     if not scores:
         return {**base, "status": "n/a", "reason": f"fewer than {MIN_PLANS} judged plans with a score"}

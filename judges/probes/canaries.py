@@ -58,13 +58,20 @@ class Canary:
 
     @property
     def trajectory(self) -> Trajectory:
-        return Trajectory(suite=CANARY_SUITE, sample_id=self.sample.id, system_id="canary:" + self.id.split("/")[1],
-                          final=image_id(self.result), status="ok")
+        return Trajectory(
+            suite=CANARY_SUITE,
+            sample_id=self.sample.id,
+            system_id="canary:" + self.id.split("/")[1],
+            final=image_id(self.result),
+            status="ok",
+        )
 
     @property
     def key(self) -> str:
         """Content identity: the sample and both images."""
-        return content_hash([self.id, self.sample.to_dict(), image_id(self.source), image_id(self.result)], 16)
+        return content_hash(
+            [self.id, self.sample.to_dict(), image_id(self.source), image_id(self.result)], 16
+        )
 
 
 def draw_landscape() -> Image.Image:
@@ -90,7 +97,9 @@ def draw_landscape() -> Image.Image:
     return img
 
 
-def _grade(img: Image.Image, mul: tuple[float, float, float], add: tuple[float, float, float] = (0, 0, 0)) -> Image.Image:
+def _grade(
+    img: Image.Image, mul: tuple[float, float, float], add: tuple[float, float, float] = (0, 0, 0)
+) -> Image.Image:
     arr = np.asarray(img, dtype=np.float64) * np.array(mul) + np.array(add)
     return Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), "RGB")
 
@@ -98,10 +107,21 @@ def _grade(img: Image.Image, mul: tuple[float, float, float], add: tuple[float, 
 def _sample(sid: str, goal: str, goal_text: str, goal_check: dict[str, Any]) -> Sample:
     house = {"box": list(HOUSE), "name": "house"}
     return Sample(
-        id=sid, image=ImageRef(id=""), goal=goal,
-        checklist=(Criterion("c1", goal_text, "goal"), Criterion("c2", "The red house keeps its shape and place", "preserve")),
-        preserve=("the red house",), description="A small landscape: blue sky, sun, green field, a red house and a tree.",
-        truth={"checks": {"c1": goal_check, "c2": {"measure": "structure_kept", "region": house, "at_least": 0.6}}},
+        id=sid,
+        image=ImageRef(id=""),
+        goal=goal,
+        checklist=(
+            Criterion("c1", goal_text, "goal"),
+            Criterion("c2", "The red house keeps its shape and place", "preserve"),
+        ),
+        preserve=("the red house",),
+        description="A small landscape: blue sky, sun, green field, a red house and a tree.",
+        truth={
+            "checks": {
+                "c1": goal_check,
+                "c2": {"measure": "structure_kept", "region": house, "at_least": 0.6},
+            }
+        },
     )
 
 
@@ -109,12 +129,24 @@ def canary_set() -> list[Canary]:
     """The canaries of :data:`CANARY_SET_VERSION`: (warm, night, winter) x (good, bad)."""
     src = draw_landscape()
     sid = image_id(src)
-    warm = _sample("warm", "Turn this into a warm golden-hour scene.", "The colours turn warmer and golden",
-                   {"measure": "warmth", "region": "full", "direction": "increase", "min_change": 0.04})
-    night = _sample("night", "Make it a dark, moody night.", "The scene is much darker, like night",
-                    {"measure": "brightness", "region": "full", "direction": "decrease", "min_change": 0.15})
-    winter = _sample("winter", "Give it a cold winter look with a blue cast.", "The colours turn colder and bluer",
-                     {"measure": "warmth", "region": "full", "direction": "decrease", "min_change": 0.04})
+    warm = _sample(
+        "warm",
+        "Turn this into a warm golden-hour scene.",
+        "The colours turn warmer and golden",
+        {"measure": "warmth", "region": "full", "direction": "increase", "min_change": 0.04},
+    )
+    night = _sample(
+        "night",
+        "Make it a dark, moody night.",
+        "The scene is much darker, like night",
+        {"measure": "brightness", "region": "full", "direction": "decrease", "min_change": 0.15},
+    )
+    winter = _sample(
+        "winter",
+        "Give it a cold winter look with a blue cast.",
+        "The colours turn colder and bluer",
+        {"measure": "warmth", "region": "full", "direction": "decrease", "min_change": 0.04},
+    )
     out = []
     for sample, good, bad in (
         (warm, _grade(src, (1.12, 1.0, 0.72), (12, 4, 0)), src.copy()),
@@ -129,14 +161,24 @@ def canary_set() -> list[Canary]:
 
 def _items(b: Built, canaries: Sequence[Canary], store: RunStore | None) -> tuple[list[str], list[Any]]:
     """Item ids and judge items: every canary for sample-scope judges, (good vs bad) per goal for pairwise."""
-    loader = {image_id(c.result): c.result for c in canaries} | {image_id(c.source): c.source for c in canaries}
+    loader = {image_id(c.result): c.result for c in canaries} | {
+        image_id(c.source): c.source for c in canaries
+    }
     if store is not None:  # images go to the run, so pages and judges can load them by id
         for img in loader.values():
             store.images.put(img)
 
     def item(c: Canary, other: Any = None) -> Any:
-        return make_item(CANARY_SUITE, c.sample, c.source, c.result, c.trajectory, store=store, other=other,
-                         load_image=loader.__getitem__ if store is None else None)
+        return make_item(
+            CANARY_SUITE,
+            c.sample,
+            c.source,
+            c.result,
+            c.trajectory,
+            store=store,
+            other=other,
+            load_image=loader.__getitem__ if store is None else None,
+        )
 
     if getattr(b.obj, "scope", "sample") == "pairwise":
         by = {c.id: c for c in canaries}
@@ -150,14 +192,24 @@ def _items(b: Built, canaries: Sequence[Canary], store: RunStore | None) -> tupl
 
 
 def _entry(j: Judgement) -> dict[str, Any]:
-    return {"status": j.status, "scores": dict(j.scores), "verdicts": dict(j.verdicts), "error": j.error,
-            "model_resolved": j.model_resolved, "endpoint_host": j.endpoint_host}
+    return {
+        "status": j.status,
+        "scores": dict(j.scores),
+        "verdicts": dict(j.verdicts),
+        "error": j.error,
+        "model_resolved": j.model_resolved,
+        "endpoint_host": j.endpoint_host,
+    }
 
 
 def read_baseline(store: RunStore, judge_id: str) -> dict[str, Any] | None:
     """The judge's first canary baseline for the current set in ``store`` (None if there is none)."""
     for _, r in store.records("canaries"):
-        if r.get("kind") == "baseline" and r.get("judge_id") == judge_id and r.get("set") == CANARY_SET_VERSION:
+        if (
+            r.get("kind") == "baseline"
+            and r.get("judge_id") == judge_id
+            and r.get("set") == CANARY_SET_VERSION
+        ):
             return r
     return None
 
@@ -166,8 +218,13 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def run_canaries(store: RunStore, b: Built, *, tolerance: float = DEFAULT_TOLERANCE,
-                 baseline: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def run_canaries(
+    store: RunStore,
+    b: Built,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    baseline: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Re-judge the canaries with judge ``b`` (cache bypassed); append and return the check record.
 
     ``baseline`` (another run's baseline record, from :func:`read_baseline`) replaces this run's
@@ -178,48 +235,102 @@ def run_canaries(store: RunStore, b: Built, *, tolerance: float = DEFAULT_TOLERA
 
         raise UsageError(f"canary tolerance must be > 0, not {tolerance}")
     if getattr(b.obj, "scope", "sample") == "set":
-        rec = {"kind": "check", "judge_id": b.id, "set": CANARY_SET_VERSION, "status": "n/a",
-               "reasons": ["set-scope scores have no per-result canary"], "at": _now()}
+        rec = {
+            "kind": "check",
+            "judge_id": b.id,
+            "set": CANARY_SET_VERSION,
+            "status": "n/a",
+            "reasons": ["set-scope scores have no per-result canary"],
+            "at": _now(),
+        }
         store.append("canaries", rec)
         return rec
     canaries = canary_set()
     ids, items = _items(b, canaries, store)
     judge, bypassed = uncached(b)
-    now = {cid: _entry(j) for cid, j in zip(ids, judge_items(b, items, judge=judge))}
-    models = sorted({m.strip() for e in now.values() if e["model_resolved"] for m in e["model_resolved"].split(",")})
+    now = {cid: _entry(j) for cid, j in zip(ids, judge_items(b, items, judge=judge), strict=True)}
+    models = sorted(
+        {m.strip() for e in now.values() if e["model_resolved"] for m in e["model_resolved"].split(",")}
+    )
     base = dict(baseline) if baseline is not None else read_baseline(store, b.id)
     if base is None:
         ok = [e for e in now.values() if e["status"] == "ok"]
         if not ok:
-            rec = {"kind": "check", "judge_id": b.id, "set": CANARY_SET_VERSION, "status": "error",
-                   "reasons": ["no canary could be scored; no baseline taken"], "canaries": now,
-                   "bypassed_cache": bypassed, "at": _now()}
+            rec = {
+                "kind": "check",
+                "judge_id": b.id,
+                "set": CANARY_SET_VERSION,
+                "status": "error",
+                "reasons": ["no canary could be scored; no baseline taken"],
+                "canaries": now,
+                "bypassed_cache": bypassed,
+                "at": _now(),
+            }
             store.append("canaries", rec)
             return rec
-        base = {"kind": "baseline", "judge_id": b.id, "set": CANARY_SET_VERSION, "canaries": now,
-                "keys": {c.id: c.key for c in canaries}, "model_resolved": models, "at": _now()}
+        base = {
+            "kind": "baseline",
+            "judge_id": b.id,
+            "set": CANARY_SET_VERSION,
+            "canaries": now,
+            "keys": {c.id: c.key for c in canaries},
+            "model_resolved": models,
+            "at": _now(),
+        }
         store.append("canaries", base)
-        rec = {"kind": "check", "judge_id": b.id, "set": CANARY_SET_VERSION, "status": "baseline",
-               "reasons": ["first canary run of this judge: its scores are the baseline"], "tolerance": tolerance,
-               "canaries": now, "model_resolved": models, "bypassed_cache": bypassed, "baseline_at": base["at"],
-               "at": _now()}
+        rec = {
+            "kind": "check",
+            "judge_id": b.id,
+            "set": CANARY_SET_VERSION,
+            "status": "baseline",
+            "reasons": ["first canary run of this judge: its scores are the baseline"],
+            "tolerance": tolerance,
+            "canaries": now,
+            "model_resolved": models,
+            "bypassed_cache": bypassed,
+            "baseline_at": base["at"],
+            "at": _now(),
+        }
         store.append("canaries", rec)
         return rec
-    rec = compare(base, now, b.score_specs(), tolerance)
-    rec.update({"kind": "check", "judge_id": b.id, "set": CANARY_SET_VERSION, "model_resolved": models,
-                "baseline_model_resolved": list(base.get("model_resolved") or []),
-                "bypassed_cache": bypassed, "baseline_at": base.get("at"), "at": _now()})
-    rec["model_changed"] = bool(models and rec["baseline_model_resolved"] and models != rec["baseline_model_resolved"])
+    keys = {c.id: c.key for c in canaries}
+    base_keys = base.get("keys") or {}
+    moved = sorted(cid for cid in now if cid.split("/")[0] + "/" + cid.split("/")[1].split("-")[0] in base_keys
+                   and base_keys.get(_canary_of(cid)) != keys.get(_canary_of(cid)))
+    comparable = {cid: e for cid, e in now.items() if cid not in moved}
+    rec = compare(base, comparable, b.score_specs(), tolerance)
+    rec["canaries"] = now
+    notes = []
+    if moved:
+        notes.append(f"{len(moved)} canaries were drawn differently at the baseline (another Pillow?); not compared")
+    rec.update(
+        {
+            "kind": "check",
+            "judge_id": b.id,
+            "set": CANARY_SET_VERSION,
+            "model_resolved": models,
+            "baseline_model_resolved": list(base.get("model_resolved") or []),
+            "bypassed_cache": bypassed,
+            "baseline_at": base.get("at"),
+            "at": _now(),
+        }
+    )
+    rec["model_changed"] = bool(
+        models and rec["baseline_model_resolved"] and models != rec["baseline_model_resolved"]
+    )
     if rec["model_changed"]:
-        rec["reasons"].append(f"resolved model changed: {rec['baseline_model_resolved']} -> {models}")
+        notes.append(f"resolved model changed: {rec['baseline_model_resolved']} -> {models}")
+        log.warning("judge %s: %s", b.display, notes[-1])
+    rec["notes"] = notes
     store.append("canaries", rec)
     if rec["status"] == "drift":
         log.warning("judge %s drifted on the canaries: %s", b.display, "; ".join(rec["reasons"]))
     return rec
 
 
-def compare(base: Mapping[str, Any], now: Mapping[str, Mapping[str, Any]], specs: Sequence[Any],
-            tolerance: float) -> dict[str, Any]:
+def compare(
+    base: Mapping[str, Any], now: Mapping[str, Mapping[str, Any]], specs: Sequence[Any], tolerance: float
+) -> dict[str, Any]:
     """The drift verdict of ``now`` against ``base`` by the rule in the module docstring."""
     then: Mapping[str, Mapping[str, Any]] = base.get("canaries") or {}
     reasons: list[str] = []
@@ -233,13 +344,21 @@ def compare(base: Mapping[str, Any], now: Mapping[str, Mapping[str, Any]], specs
         elif b["status"] == "ok" and e["status"] != "ok":
             changes.append(f"{cid}: scored at baseline, {e['status']} now")
     by_spec = {sp.name: sp for sp in specs}
-    names = sorted({n for e in then.values() for n in (e.get("scores") or {})}, key=lambda n: (n not in by_spec, n))
+    names = sorted(
+        {n for e in then.values() for n in (e.get("scores") or {})}, key=lambda n: (n not in by_spec, n)
+    )
     scores: dict[str, Any] = {}
     compared = 0
     for name in names:
-        pairs = [(then[c]["scores"][name], now[c]["scores"][name]) for c in now
-                 if c in then and then[c]["status"] == "ok" and now[c]["status"] == "ok"
-                 and _finite(then[c]["scores"].get(name)) and _finite(now[c]["scores"].get(name))]
+        pairs = [
+            (then[c]["scores"][name], now[c]["scores"][name])
+            for c in now
+            if c in then
+            and then[c]["status"] == "ok"
+            and now[c]["status"] == "ok"
+            and _finite(then[c]["scores"].get(name))
+            and _finite(now[c]["scores"].get(name))
+        ]
         if not pairs:
             continue
         compared = max(compared, len(pairs))
@@ -247,11 +366,18 @@ def compare(base: Mapping[str, Any], now: Mapping[str, Mapping[str, Any]], specs
         tol = tolerance * _scale(by_spec.get(name), [a for a, _ in pairs])
         mean_abs = float(np.abs(deltas).mean())
         drift = mean_abs > tol + 1e-12
-        scores[name] = {"n": len(pairs), "mean_shift": round(float(deltas.mean()), 6),
-                        "mean_abs_shift": round(mean_abs, 6), "max_abs_shift": round(float(np.abs(deltas).max()), 6),
-                        "tolerance_abs": round(tol, 6), "drift": drift}
+        scores[name] = {
+            "n": len(pairs),
+            "mean_shift": round(float(deltas.mean()), 6),
+            "mean_abs_shift": round(mean_abs, 6),
+            "max_abs_shift": round(float(np.abs(deltas).max()), 6),
+            "tolerance_abs": round(tol, 6),
+            "drift": drift,
+        }
         if drift:
-            reasons.append(f"{name}: mean |shift| {mean_abs:.3g} > tolerance {tol:.3g} (mean shift {deltas.mean():+.3g})")
+            reasons.append(
+                f"{name}: mean |shift| {mean_abs:.3g} > tolerance {tol:.3g} (mean shift {deltas.mean():+.3g})"
+            )
     flips = of = 0
     for cid, e in now.items():
         b = then.get(cid)
@@ -270,8 +396,21 @@ def compare(base: Mapping[str, Any], now: Mapping[str, Mapping[str, Any]], specs
         reasons.append(f"no canary scored both at baseline and now ({len(errors)} failed now)")
     else:
         status = "drift" if reasons else "ok"
-    return {"status": status, "reasons": reasons, "tolerance": tolerance, "scores": scores,
-            "verdict_flips": {"changed": flips, "of": of}, "errors": errors, "canaries": dict(now)}
+    return {
+        "status": status,
+        "reasons": reasons,
+        "tolerance": tolerance,
+        "scores": scores,
+        "verdict_flips": {"changed": flips, "of": of},
+        "errors": errors,
+        "canaries": dict(now),
+    }
+
+
+def _canary_of(item_id: str) -> str:
+    """The canary an item id is about: ``warm/good`` for ``warm/good`` and ``warm/good-vs-bad``."""
+    goal, _, which = item_id.partition("/")
+    return f"{goal}/{which.split('-')[0]}"
 
 
 def _finite(x: Any) -> bool:

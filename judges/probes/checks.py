@@ -22,7 +22,7 @@ A control's outcome is ``pass`` when every decided check is right, ``fail`` when
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,13 +32,53 @@ from bench.model import Judgement, ScoreSpec
 PASS_SLACK = 0.02
 
 # Score names of the built-in judges (and common metrics) that measure one criterion kind.
-_GOAL = {"sc", "semantic_consistency", "instruction_following", "editing_success", "reached", "clip_text",
-         "clip_dir", "clip_t", "text_alignment", "clip_score", "goal"}
-_PRESERVE = {"ssim", "psnr", "lpips", "dino_cls", "dino_patch", "clip_image", "clip_i", "kept", "overediting",
-             "preserve", "structure"}
-_QUALITY = {"pq", "visual_quality", "technical_execution", "perceptual_quality", "naturalness", "artifacts",
-            "aesthetic_quality", "technical_quality", "quality"}
-_OVERALL = {"overall", "pass_rate", "weighted_pass_rate", "exact", "score", "reward"}
+_GOAL = {
+    "sc",
+    "semantic_consistency",
+    "instruction_following",
+    "editing_success",
+    "reached",
+    "clip_text",
+    "clip_dir",
+    "clip_t",
+    "text_alignment",
+    "clip_score",
+    "goal",
+}
+_PRESERVE = {
+    "ssim",
+    "psnr",
+    "lpips",
+    "dino_cls",
+    "dino_patch",
+    "clip_image",
+    "clip_i",
+    "kept",
+    "overediting",
+    "preserve",
+    "structure",
+}
+_QUALITY = {
+    "pq",
+    "visual_quality",
+    "technical_execution",
+    "perceptual_quality",
+    "naturalness",
+    "artifacts",
+    "aesthetic_quality",
+    "technical_quality",
+    "quality",
+}
+_OVERALL = {
+    "overall",
+    "overall_shared",
+    "overall_mean",
+    "pass_rate",
+    "weighted_pass_rate",
+    "exact",
+    "score",
+    "reward",
+}
 _NOT_QUALITY = {"decided", "position_consistent", "win"}
 
 
@@ -59,15 +99,28 @@ def score_kind(name: str, declared: Mapping[str, str] | None = None) -> str | No
     for prefix in ("goal", "preserve", "quality"):
         if low.startswith(prefix + "_"):
             return prefix
-    for kind, names in (("goal", _GOAL), ("preserve", _PRESERVE), ("quality", _QUALITY), ("overall", _OVERALL)):
+    for kind, names in (
+        ("goal", _GOAL),
+        ("preserve", _PRESERVE),
+        ("quality", _QUALITY),
+        ("overall", _OVERALL),
+    ):
         if low in names:
             return kind
     return None
 
 
-def headline_score(specs: list[ScoreSpec], declared: Mapping[str, str] | None = None) -> ScoreSpec | None:
+def headline_score(
+    specs: list[ScoreSpec], declared: Mapping[str, str] | None = None, present: Collection[str] | None = None
+) -> ScoreSpec | None:
     """The score a judge is summarised by: its first ``overall`` score, else its first ``goal``
-    score, else its first score with any kind, else its first score."""
+    score, else its first score with any kind, else its first score. With ``present`` (the scores
+    the judge actually gave), only those count while any does: ``image-quality`` has no
+    ``overall`` for a system without a plan, so its ``overall_shared`` speaks for it there."""
+    if present is not None:
+        have = [sp for sp in specs if sp.name in present]
+        if have:
+            specs = have
     for wanted in ("overall", "goal"):
         for sp in specs:
             if score_kind(sp.name, declared) == wanted:
@@ -120,9 +173,17 @@ def _finite(x: Any) -> float | None:
     return float(x)
 
 
-def read_control(control_j: Judgement, real_j: Judgement | None, expect: Mapping[str, str | None],
-                 criteria_kinds: Mapping[str, str], specs: list[ScoreSpec], *, same_image: bool,
-                 declared: Mapping[str, str] | None = None, headline: str | None = None) -> Reading:
+def read_control(
+    control_j: Judgement,
+    real_j: Judgement | None,
+    expect: Mapping[str, str | None],
+    criteria_kinds: Mapping[str, str],
+    specs: list[ScoreSpec],
+    *,
+    same_image: bool,
+    declared: Mapping[str, str] | None = None,
+    headline: str | None = None,
+) -> Reading:
     """Checks of one control judgement (see the module docstring).
 
     ``criteria_kinds`` maps the judged sample's criterion ids to their kinds; ``specs`` are the
@@ -139,8 +200,17 @@ def read_control(control_j: Judgement, real_j: Judgement | None, expect: Mapping
                 continue
             v = control_j.verdicts.get(cid)
             if v is None or v == "undecidable":
-                checks.append(Check("criterion", cid, kind, exp, "undecidable", got=v,
-                                    why="the judge gave no verdict" if v is None else "the judge says undecidable"))
+                checks.append(
+                    Check(
+                        "criterion",
+                        cid,
+                        kind,
+                        exp,
+                        "undecidable",
+                        got=v,
+                        why="the judge gave no verdict" if v is None else "the judge says undecidable",
+                    )
+                )
             else:
                 checks.append(Check("criterion", cid, kind, exp, "right" if v == exp else "wrong", got=v))
         return Reading("verdicts", tuple(checks))
@@ -156,8 +226,9 @@ def read_control(control_j: Judgement, real_j: Judgement | None, expect: Mapping
     return Reading("scores", tuple(checks))
 
 
-def _score_check(sp: ScoreSpec, kind: str, exp: str, control_j: Judgement, real_j: Judgement | None,
-                 same_image: bool) -> Check:
+def _score_check(
+    sp: ScoreSpec, kind: str, exp: str, control_j: Judgement, real_j: Judgement | None, same_image: bool
+) -> Check:
     c = _finite(control_j.scores.get(sp.name))
     r = _finite(real_j.scores.get(sp.name)) if real_j is not None and real_j.status == "ok" else None
     base = {"on": "score", "id": sp.name, "kind": kind, "expect": exp, "got": c, "real": r}

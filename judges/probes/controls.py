@@ -104,7 +104,13 @@ class ControlCase:
     @property
     def key(self) -> tuple[str, str, str, str, str]:
         """What a stored control record is found by (with the judge id and version)."""
-        return (self.real.suite, self.real.sample.id, self.control, self.real.trajectory.system_id, self.image_id)
+        return (
+            self.real.suite,
+            self.real.sample.id,
+            self.control,
+            self.real.trajectory.system_id,
+            self.image_id,
+        )
 
 
 # ----------------------------------------------------------------------------- choosing samples
@@ -114,7 +120,9 @@ def _ok(t: Trajectory) -> bool:
     return t.status == "ok" and bool(t.final)
 
 
-def choose_real_results(store: RunStore, n: int, seed: int, suites: Sequence[str] | None = None) -> list[RealResult]:
+def choose_real_results(
+    store: RunStore, n: int, seed: int, suites: Sequence[str] | None = None
+) -> list[RealResult]:
     """A seeded subset of ``n`` samples that have a real result, with one real result each.
 
     Samples are ordered by a hash of (seed, suite, sample id), so the subset does not depend on the
@@ -131,7 +139,9 @@ def choose_real_results(store: RunStore, n: int, seed: int, suites: Sequence[str
     out = []
     for key in order[: max(0, n)]:
         sample = samples[key]
-        trajs = sorted(by_sample[key], key=lambda t: content_hash([seed, "real", key[0], key[1], t.system_id], 16))
+        trajs = sorted(
+            by_sample[key], key=lambda t: content_hash([seed, "real", key[0], key[1], t.system_id], 16)
+        )
         edited = [t for t in trajs if t.final != sample.image.id]
         out.append(RealResult(key[0], sample, (edited or trajs)[0]))
     return out
@@ -144,8 +154,12 @@ def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
 
 
-def choose_partner(store_samples: Mapping[tuple[str, str], Sample], with_result: Mapping[tuple[str, str], Trajectory],
-                   real: RealResult, seed: int) -> tuple[Sample, Trajectory] | None:
+def choose_partner(
+    store_samples: Mapping[tuple[str, str], Sample],
+    with_result: Mapping[tuple[str, str], Trajectory],
+    real: RealResult,
+    seed: int,
+) -> tuple[Sample, Trajectory] | None:
     """The other sample of the same suite whose goal shares the fewest words with this one's.
 
     Only samples with a result of their own and a different source image qualify (a mismatch on
@@ -172,7 +186,7 @@ def _partner_results(store: RunStore, real: RealResult, seed: int) -> dict[tuple
     """Per other sample of the suite, one ``ok`` result: the real result's system's when it has one."""
     out: dict[tuple[str, str], Trajectory] = {}
     for t in sorted(store.trajectories().values(), key=lambda t: t.key):
-        if t.suite != real.suite or not _ok(t):
+        if t.suite != real.suite or not _ok(t) or not store.images.has(str(t.final)):
             continue
         key = (t.suite, t.sample_id)
         if key not in out or t.system_id == real.trajectory.system_id:
@@ -241,19 +255,31 @@ def derange_tiles(result: Image.Image, seed: int, grid: int = TILE_GRID) -> Imag
 
 
 def _synthetic(real: RealResult, control: str, final: str, plan: Any = None) -> Trajectory:
-    return Trajectory(suite=real.suite, sample_id=real.sample.id, system_id=CONTROL_SYSTEM_PREFIX + control,
-                      plan=plan, final=final, status="ok")
+    return Trajectory(
+        suite=real.suite,
+        sample_id=real.sample.id,
+        system_id=CONTROL_SYSTEM_PREFIX + control,
+        plan=plan,
+        final=final,
+        status="ok",
+    )
 
 
 def with_goal_of(sample: Sample, other: Sample) -> Sample:
     """``sample`` (its id, image, description and context) asking for ``other``'s edit: goal,
     checklist, preserve list, reference and truth (the truth's checks belong to the checklist)."""
-    return sample.replace(goal=other.goal, checklist=other.checklist, preserve=other.preserve,
-                          reference=other.reference, truth=other.truth)
+    return sample.replace(
+        goal=other.goal,
+        checklist=other.checklist,
+        preserve=other.preserve,
+        reference=other.reference,
+        truth=other.truth,
+    )
 
 
-def make_cases(store: RunStore, reals: Sequence[RealResult], seed: int,
-               controls: Sequence[str] = CONTROLS) -> list[ControlCase]:
+def make_cases(
+    store: RunStore, reals: Sequence[RealResult], seed: int, controls: Sequence[str] = CONTROLS
+) -> list[ControlCase]:
     """Every requested control for every real result; images are written to the run's store.
 
     A control that cannot be made is skipped with a log line: the two mismatches when the suite
@@ -277,8 +303,11 @@ def make_cases(store: RunStore, reals: Sequence[RealResult], seed: int,
         if "mismatched_result" in controls or "mismatched_goal" in controls:
             partner = choose_partner(samples, _partner_results(store, real, seed), real, seed)
             if partner is None:
-                log.info("controls: %s %s: no other sample with a result; mismatches skipped",
-                         real.suite, real.sample.id)
+                log.info(
+                    "controls: %s %s: no other sample with a result; mismatches skipped",
+                    real.suite,
+                    real.sample.id,
+                )
         base_seed = derive_seed(seed, real.suite, real.sample.id, "controls", CONTROLS_VERSION)
         for control in controls:
             made = _make_one(store, real, control, source, result, partner, base_seed)
@@ -287,8 +316,15 @@ def make_cases(store: RunStore, reals: Sequence[RealResult], seed: int,
     return cases
 
 
-def _make_one(store: RunStore, real: RealResult, control: str, source: Image.Image, result: Image.Image,
-              partner: tuple[Sample, Trajectory] | None, seed: int) -> ControlCase | None:
+def _make_one(
+    store: RunStore,
+    real: RealResult,
+    control: str,
+    source: Image.Image,
+    result: Image.Image,
+    partner: tuple[Sample, Trajectory] | None,
+    seed: int,
+) -> ControlCase | None:
     plan = real.trajectory.plan
     if control == "identity":
         iid = real.sample.image.id or image_id(source)
@@ -299,11 +335,23 @@ def _make_one(store: RunStore, real: RealResult, control: str, source: Image.Ima
         other, other_traj = partner
         if control == "mismatched_result":
             final = str(other_traj.final)
-            return ControlCase(control, real, real.sample, _synthetic(real, control, final, other_traj.plan), final,
-                               partner=other.id)
+            return ControlCase(
+                control,
+                real,
+                real.sample,
+                _synthetic(real, control, final, other_traj.plan),
+                final,
+                partner=other.id,
+            )
         final = str(real.trajectory.final)
-        return ControlCase(control, real, with_goal_of(real.sample, other), _synthetic(real, control, final, plan),
-                           final, partner=other.id)
+        return ControlCase(
+            control,
+            real,
+            with_goal_of(real.sample, other),
+            _synthetic(real, control, final, plan),
+            final,
+            partner=other.id,
+        )
     if control == "blank":
         img = blank_like(source)
     elif control == "noise":

@@ -28,8 +28,12 @@ from typing import Any
 from bench.model import Trajectory
 from bench.protocols import TRACKS
 
-FAMILIES = {"edit-only": "edit-only", "rewrite-then-edit": "rewrite-then-edit", "rule-pipeline": "rule pipeline",
-            "planner+tools": "planner + tools"}
+FAMILIES = {
+    "edit-only": "edit-only",
+    "rewrite-then-edit": "rewrite-then-edit",
+    "rule-pipeline": "rule pipeline",
+    "planner+tools": "planner + tools",
+}
 
 
 def _match(reward: str, judge: Mapping[str, Any]) -> str | None:
@@ -57,9 +61,16 @@ def guard_records(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
         reward = info.get("reward_judge")
         base = {"kind": "guard", "system_id": sysrec["id"], "trained": True, "reward_judge": reward}
         if not reward:
-            out.append({**base, "status": "undeclared", "in_sample": [], "held_out": [],
-                        "note": "trained, but the judge whose rewards trained it is not declared: "
-                                "any judge's scores may be in-sample"})
+            out.append(
+                {
+                    **base,
+                    "status": "undeclared",
+                    "in_sample": [],
+                    "held_out": [],
+                    "note": "trained, but the judge whose rewards trained it is not declared: "
+                    "any judge's scores may be in-sample",
+                }
+            )
             continue
         in_sample, held = [], []
         for j in judges:
@@ -68,18 +79,35 @@ def guard_records(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
                 in_sample.append({"judge_id": j["id"], "match": how})
             elif (j.get("info") or {}).get("scope", "sample") == "sample":
                 held.append(j)
-        reward_kind = next(((j.get("info") or {}).get("kind") for j in judges if j["id"] in
-                            {x["judge_id"] for x in in_sample}), None)
+        reward_kind = next(
+            (
+                (j.get("info") or {}).get("kind")
+                for j in judges
+                if j["id"] in {x["judge_id"] for x in in_sample}
+            ),
+            None,
+        )
         held.sort(key=lambda j: ((j.get("info") or {}).get("kind") != reward_kind,))
-        out.append({**base, "status": "guarded" if in_sample else "reward judge not run",
-                    "in_sample": in_sample, "held_out": [j["id"] for j in held],
-                    "note": ("scores of the in-sample judges are marked; the overview uses the first held-out "
-                             "judge when there is one") if in_sample else
-                            "the reward judge was not run here: no score of this run is in-sample"})
+        out.append(
+            {
+                **base,
+                "status": "guarded" if in_sample else "reward judge not run",
+                "in_sample": in_sample,
+                "held_out": [j["id"] for j in held],
+                "note": (
+                    "scores of the in-sample judges are marked; the overview uses the first held-out "
+                    "judge when there is one"
+                )
+                if in_sample
+                else "the reward judge was not run here: no score of this run is in-sample",
+            }
+        )
     return out
 
 
-def track_records(meta: Mapping[str, Any], trajectories: Mapping[tuple[str, str, str], Trajectory]) -> list[dict[str, Any]]:
+def track_records(
+    meta: Mapping[str, Any], trajectories: Mapping[tuple[str, str, str], Trajectory]
+) -> list[dict[str, Any]]:
     """One ``track`` record per system: declared track, family, what it uses and what it cost."""
     out = []
     for sysrec in (meta.get("components") or {}).get("systems") or []:
@@ -93,14 +121,27 @@ def track_records(meta: Mapping[str, Any], trajectories: Mapping[tuple[str, str,
         elif track not in TRACKS:
             warnings.append(f"track {track!r} is not one of {', '.join(TRACKS)}")
         family = "trained planner" if info.get("trained") else FAMILIES.get(track, track or "undeclared")
-        out.append({
-            "kind": "track", "system_id": sysrec["id"], "track": track or None, "family": family,
-            "trained": bool(info.get("trained")), "reward_judge": info.get("reward_judge"),
-            "oracle": bool(info.get("oracle")), "models": list(info.get("models") or []),
-            "tools": list(info.get("tools") or []), "warnings": warnings,
-            "edits": len(mine), "dollars": round(dollars, 6),
-            "dollars_per_edit": round(dollars / len(mine), 6) if mine else None,
-            "tool_calls_per_edit": round(sum(len(t.steps) for t in mine) / len(mine), 3) if mine else None,
-            "seconds_per_edit": round(sum(t.telemetry.seconds for t in mine) / len(mine), 3) if mine else None,
-        })
+        out.append(
+            {
+                "kind": "track",
+                "system_id": sysrec["id"],
+                "track": track or None,
+                "family": family,
+                "trained": bool(info.get("trained")),
+                "reward_judge": info.get("reward_judge"),
+                "oracle": bool(info.get("oracle")),
+                "models": list(info.get("models") or []),
+                "tools": list(info.get("tools") or []),
+                "warnings": warnings,
+                "edits": len(mine),
+                "dollars": round(dollars, 6),
+                "dollars_per_edit": round(dollars / len(mine), 6) if mine else None,
+                "tool_calls_per_edit": round(sum(len(t.steps) for t in mine) / len(mine), 3)
+                if mine
+                else None,
+                "seconds_per_edit": round(sum(t.telemetry.seconds for t in mine) / len(mine), 3)
+                if mine
+                else None,
+            }
+        )
     return out

@@ -10,7 +10,8 @@ prompt templates' hashes, the sampling parameters — and records one ``pinning`
 * ``mixed``: different snapshots or hosts answered judgements of one judge (a re-pointed alias
   mid-run, or two providers behind one name): a **warning**;
 * ``unknown``: the judge uses a model but no judgement carried a resolved identity;
-* ``n/a``: the judge uses no model (metrics, the heuristic and exact judges).
+* ``n/a``: the judge asks no served model (metrics, the heuristic and exact judges; learned
+  metrics, whose weights are pinned by content or revision in the judge's id).
 """
 
 from __future__ import annotations
@@ -62,13 +63,18 @@ def judge_settings(b: Built) -> dict[str, Any]:
     templates = extra.get("templates") if isinstance(extra, dict) else None
     info = obj.info() if hasattr(obj, "info") else None
     models = tuple(getattr(info, "models", ()) or ())
-    backend = extra.get("backend") if isinstance(extra, dict) and isinstance(extra.get("backend"), dict) else {}
+    backend = (
+        extra.get("backend") if isinstance(extra, dict) and isinstance(extra.get("backend"), dict) else {}
+    )
     return {
         "model_requested": config.get("model") or (models[0] if models else None),
-        "uses_model": bool(models) or "model" in config,
+        # a judge that asks a served model (a backend); local weights are pinned by the judge's id
+        "uses_model": bool(backend) or getattr(info, "kind", "") == "vlm",
         "backend": backend.get("kind") or config.get("backend"),
         "endpoint_host": backend.get("endpoint_host"),
-        "prompt_hash": content_hash({"templates": templates, "repair": extra.get("repair")}, 16) if templates else None,
+        "prompt_hash": content_hash({"templates": templates, "repair": extra.get("repair")}, 16)
+        if templates
+        else None,
         "templates": templates,
         "sampling": {k: config[k] for k in SAMPLING_KEYS if k in config},
     }
@@ -103,24 +109,38 @@ def check_pinning(b: Built, judgements: Iterable[Judgement]) -> dict[str, Any]:
         undated = sorted(m for m in per_model if not is_dated(m))
         if undated:
             status = "undated"
-            warnings.append(f"answered by an undated model alias ({', '.join(undated)}) in {undated_js} of "
-                            f"{len(mine)} judgements: its meaning can change; pin a dated snapshot")
+            warnings.append(
+                f"answered by an undated model alias ({', '.join(undated)}) in {undated_js} of "
+                f"{len(mine)} judgements: its meaning can change; pin a dated snapshot"
+            )
         else:
             status = "pinned"
         if len(per_model) > 1 or len(hosts) > 1:
             status = "mixed" if status == "pinned" else status
-            warnings.append(f"judgements were answered by {len(per_model)} models ({', '.join(sorted(per_model))}) "
-                            f"on {len(hosts)} hosts ({', '.join(sorted(hosts))})")
+            warnings.append(
+                f"judgements were answered by {len(per_model)} models ({', '.join(sorted(per_model))}) "
+                f"on {len(hosts)} hosts ({', '.join(sorted(hosts))})"
+            )
         if requested and not is_dated(str(requested)) and not undated:
-            notes.append(f"requested alias {requested!r} resolved to {', '.join(sorted(per_model))}; "
-                         "pin that snapshot in the spec to keep it")
+            notes.append(
+                f"requested alias {requested!r} resolved to {', '.join(sorted(per_model))}; "
+                "pin that snapshot in the spec to keep it"
+            )
     for w in warnings:
         log.warning("judge %s: %s", b.display, w)
     return {
-        "kind": "pinning", "judge_id": b.id, "status": status, "warnings": warnings, "notes": notes,
-        "model_requested": requested, "requested_dated": None if not requested else is_dated(str(requested)),
-        "models": dict(sorted(per_model.items())), "hosts": dict(sorted(hosts.items())),
-        "judgements": len(mine), "with_identity": with_identity, "undated_judgements": undated_js,
+        "kind": "pinning",
+        "judge_id": b.id,
+        "status": status,
+        "warnings": warnings,
+        "notes": notes,
+        "model_requested": requested,
+        "requested_dated": None if not requested else is_dated(str(requested)),
+        "models": dict(sorted(per_model.items())),
+        "hosts": dict(sorted(hosts.items())),
+        "judgements": len(mine),
+        "with_identity": with_identity,
+        "undated_judgements": undated_js,
         **{k: settings[k] for k in ("backend", "prompt_hash", "templates", "sampling")},
         "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

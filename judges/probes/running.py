@@ -24,13 +24,26 @@ from bench.store import RunStore
 log = logging.getLogger(__name__)
 
 
-def make_item(suite: str, sample: Sample, source: Image.Image, final: Image.Image, trajectory: Trajectory, *,
-              store: RunStore | None = None, other: JudgeItem | None = None,
-              load_image: Callable[[str], Image.Image] | None = None) -> JudgeItem:
+def make_item(
+    suite: str,
+    sample: Sample,
+    source: Image.Image,
+    final: Image.Image,
+    trajectory: Trajectory,
+    *,
+    store: RunStore | None = None,
+    other: JudgeItem | None = None,
+    load_image: Callable[[str], Image.Image] | None = None,
+) -> JudgeItem:
     """A :class:`JudgeItem` for a probe; with ``store``, raw replies and sidecars go through the run."""
     return JudgeItem(
-        suite=suite, sample=sample, source=source, final=final, trajectory=trajectory,
-        load_image=load_image or (store.images.get if store is not None else None), other=other,
+        suite=suite,
+        sample=sample,
+        source=source,
+        final=final,
+        trajectory=trajectory,
+        load_image=load_image or (store.images.get if store is not None else None),
+        other=other,
         put_raw=store.put_raw if store is not None else None,
         get_sidecar=store.images.get_sidecar if store is not None else None,
     )
@@ -45,19 +58,35 @@ def judge_items(b: Built, items: Sequence[JudgeItem], judge: Any = None) -> list
     size = judge_batch_size(b)
     out: list[Judgement] = []
     for start in range(0, len(items), size):
-        batch = list(items[start:start + size])
+        batch = list(items[start : start + size])
         try:
             got = list(obj.judge(batch))
             if len(got) != len(batch):
                 raise RuntimeError(f"returned {len(got)} judgements for {len(batch)} items")
         except Exception as err:
             log.debug("probe judging failed: %s", traceback.format_exc())
-            got = [Judgement(suite=it.suite, sample_id=it.sample.id, system_id=it.trajectory.system_id,
-                             judge_id=b.id, status="error", error=f"{type(err).__name__}: {err}") for it in batch]
-        for it, j in zip(batch, got):
+            got = [
+                Judgement(
+                    suite=it.suite,
+                    sample_id=it.sample.id,
+                    system_id=it.trajectory.system_id,
+                    judge_id=b.id,
+                    status="error",
+                    error=f"{type(err).__name__}: {err}",
+                )
+                for it in batch
+            ]
+        for it, j in zip(batch, got, strict=True):
             versus = it.other.trajectory.system_id if it.other is not None else None
-            out.append(j.replace(suite=it.suite, sample_id=it.sample.id, system_id=it.trajectory.system_id,
-                                 versus=versus, judge_id=b.id))
+            out.append(
+                j.replace(
+                    suite=it.suite,
+                    sample_id=it.sample.id,
+                    system_id=it.trajectory.system_id,
+                    versus=versus,
+                    judge_id=b.id,
+                )
+            )
     return out
 
 

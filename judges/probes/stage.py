@@ -7,11 +7,11 @@ Two entry points:
   seeded sample (:data:`AUTO_SAMPLES`), canaries re-judged (cache bypassed), records appended.
 
 Records go to ``probes.jsonl`` (kinds ``control``, ``control_summary``, ``pinning``,
-``position_bias``, ``length_bias``, ``guard``, ``track``) and ``canaries.jsonl`` (``baseline``,
+``position_bias``, ``length_bias``, ``stability``, ``guard``, ``track``) and ``canaries.jsonl`` (``baseline``,
 ``check``); one ``stages.jsonl`` line says what ran when. Summary records identical to the latest
 of their kind (timestamps aside) are not appended again, so resuming a run does not grow the file;
 canary checks are always appended: they are the drift log. Readers take the latest record per
-(kind, judge id or system id): :func:`latest`.
+(kind, judge id or system id, suite, score): :func:`latest`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from .control_stage import ControlPlan, run_controls
 from .controls import CONTROLS
 from .guard import guard_records, track_records
 from .pinning import check_pinning
+from .stability import stability_records
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,10 @@ class ProbeOptions:
     tolerance: float = DEFAULT_TOLERANCE
     canary_baseline: str | None = None  # another run directory whose canary baselines to compare with
     bias: bool = True
+    stability: bool = True
     systems: bool = True  # guard and track records
     show_progress: bool | None = None
+    isolate_errors: bool = False  # the hook: one judge's probe failing is logged, the others go on
 
 
 @dataclass
@@ -67,6 +70,7 @@ class JudgeProbe:
     pinning: dict[str, Any] | None = None
     position_bias: dict[str, Any] | None = None
     length_bias: dict[str, Any] | None = None
+    stability: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def flagged(self) -> bool:
@@ -107,12 +111,18 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _key(rec: dict[str, Any]) -> tuple[str, str]:
-    return (str(rec.get("kind")), str(rec.get("judge_id") or rec.get("system_id") or ""))
+def _key(rec: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (
+        str(rec.get("kind")),
+        str(rec.get("judge_id") or rec.get("system_id") or ""),
+        str(rec.get("suite") or ""),
+        str(rec.get("score") or ""),
+    )
 
 
-def latest(store: RunStore, name: str = "probes") -> dict[tuple[str, str], dict[str, Any]]:
-    """The latest record per (kind, judge id or system id) of ``probes`` or ``canaries``.
+def latest(store: RunStore, name: str = "probes") -> dict[tuple[str, str, str, str], dict[str, Any]]:
+    """The latest record per (kind, judge id or system id, suite, score) of ``probes`` or
+    ``canaries``; suite and score are ``""`` for records that have none (all but ``stability``).
 
     ``control`` records (one per control) are keyed by their judge only and so are not useful here:
     read them with ``store.records("probes")``.
@@ -127,7 +137,9 @@ def _strip(rec: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in rec.items() if k not in _VOLATILE and k != "v"}
 
 
-def _append_if_changed(store: RunStore, rec: dict[str, Any], seen: dict[tuple[str, str], dict[str, Any]]) -> None:
+def _append_if_changed(
+    store: RunStore, rec: dict[str, Any], seen: dict[tuple[str, str, str, str], dict[str, Any]]
+) -> None:
     prev = seen.get(_key(rec))
     if prev is not None and _strip(prev) == _strip(rec):
         return
@@ -135,7 +147,9 @@ def _append_if_changed(store: RunStore, rec: dict[str, Any], seen: dict[tuple[st
     seen[_key(rec)] = rec
 
 
-def run_probes(store: RunStore, judges: Sequence[Built], options: ProbeOptions = ProbeOptions()) -> ProbeReport:
+def run_probes(
+    store: RunStore, judges: Sequence[Built], options: ProbeOptions = ProbeOptions()
+) -> ProbeReport:
     """Probe ``judges`` on the run in ``store`` (see the module docstring); never edits judgements."""
     from bench.progress import progress
 
@@ -145,27 +159,33 @@ def run_probes(store: RunStore, judges: Sequence[Built], options: ProbeOptions =
     seen = latest(store)
     judgements = list(store.judgements().values())
     trajectories = store.trajectories()
-    plan = ControlPlan.build(store, options.samples, options.seed, options.controls) if options.run_controls else None
+    plan = (
+        ControlPlan.build(store, options.samples, options.seed, options.controls)
+        if options.run_controls
+        else None
+    )
     other = RunStore.open(options.canary_baseline) if options.canary_baseline else None
+    meta = store.read_meta()
+    guard = guard_records(meta)
     bar = progress(len(judges), "probe", options.show_progress)
     try:
         for b in judges:
             jp = JudgeProbe(b.id, b.display)
-            if plan is not None:
-                jp.controls = run_controls(store, b, plan)
-                _append_if_changed(store, jp.controls, seen)
-            if options.canaries:
-                base = read_baseline(other, b.id) if other is not None else None
-                if other is not None and base is None:
-                    log.warning("judge %s has no canary baseline in %s; using this run's", b.display, other.root)
-                jp.canary = run_canaries(store, b, tolerance=options.tolerance, baseline=base)
-            jp.pinning = check_pinning(b, judgements)
-            _append_if_changed(store, jp.pinning, seen)
-            if options.bias:
-                jp.position_bias = position_bias(b, judgements, options.seed)
-                jp.length_bias = length_effects(b, judgements, trajectories, options.seed)
-                _append_if_changed(store, jp.position_bias, seen)
-                _append_if_changed(store, jp.length_bias, seen)
+            try:
+                _probe_judge(store, b, jp, plan, options, other, seen, judgements, trajectories, guard)
+            except Exception as err:
+                if not options.isolate_errors:
+                    raise
+                log.error("probe of judge %s failed: %s", b.display, err, exc_info=True)
+                store.append(
+                    "probes",
+                    {
+                        "kind": "probe_error",
+                        "judge_id": b.id,
+                        "error": f"{type(err).__name__}: {err}",
+                        "at": _now(),
+                    },
+                )
             report.judges.append(jp)
             bar.update(1)
     finally:
@@ -173,30 +193,79 @@ def run_probes(store: RunStore, judges: Sequence[Built], options: ProbeOptions =
         if other is not None:
             other.close()
     if options.systems:
-        meta = store.read_meta()
-        report.guard = guard_records(meta)
+        report.guard = guard
         report.tracks = track_records(meta, trajectories)
         for rec in [*report.guard, *report.tracks]:
             _append_if_changed(store, rec, seen)
     report.seconds = time.perf_counter() - t0
-    store.append("stages", {
-        "stage": "probe", "started": started, "ended": _now(), "judges": [b.id for b in judges],
-        "samples": options.samples if options.run_controls else 0, "seed": options.seed,
-        "controls": list(options.controls) if options.run_controls else [], "canaries": options.canaries,
-        "tolerance": options.tolerance, "flagged": report.flagged, "drifted": report.drifted,
-    })
+    store.append(
+        "stages",
+        {
+            "stage": "probe",
+            "started": started,
+            "ended": _now(),
+            "judges": [b.id for b in judges],
+            "samples": options.samples if options.run_controls else 0,
+            "seed": options.seed,
+            "controls": list(options.controls) if options.run_controls else [],
+            "canaries": options.canaries,
+            "tolerance": options.tolerance,
+            "flagged": report.flagged,
+            "drifted": report.drifted,
+        },
+    )
     store.sync()
     return report
+
+
+def _probe_judge(
+    store: RunStore,
+    b: Built,
+    jp: JudgeProbe,
+    plan: ControlPlan | None,
+    options: ProbeOptions,
+    other: RunStore | None,
+    seen: dict[tuple[str, str, str, str], dict[str, Any]],
+    judgements: list[Any],
+    trajectories: dict[Any, Any],
+    guard: list[dict[str, Any]],
+) -> None:
+    """Every per-judge probe, filling ``jp`` with the records as written."""
+    if plan is not None:
+        jp.controls = run_controls(store, b, plan)
+        _append_if_changed(store, jp.controls, seen)
+    if options.canaries:
+        base = read_baseline(other, b.id) if other is not None else None
+        if other is not None and base is None:
+            log.warning("judge %s has no canary baseline in %s; using this run's", b.display, other.root)
+        jp.canary = run_canaries(store, b, tolerance=options.tolerance, baseline=base)
+    jp.pinning = check_pinning(b, judgements)
+    _append_if_changed(store, jp.pinning, seen)
+    if options.bias:
+        jp.position_bias = position_bias(b, judgements, options.seed)
+        jp.length_bias = length_effects(b, judgements, trajectories, options.seed)
+        _append_if_changed(store, jp.position_bias, seen)
+        _append_if_changed(store, jp.length_bias, seen)
+    if options.stability:
+        jp.stability = stability_records(b, judgements, guard, options.seed)
+        for rec in jp.stability:
+            _append_if_changed(store, rec, seen)
 
 
 def after_judging(store: RunStore, judges: Sequence[Built], opts: Any = None) -> ProbeReport:
     """The runner's hook: probe the judges of a judging stage on :data:`AUTO_SAMPLES` samples.
 
     ``opts`` is the runner's ``RunOptions`` (its ``seed`` and ``show_progress`` are used when
-    present). Never raises for a judge's failure (those are records); an exception here is a bug.
+    present). A judge's failure to judge is recorded as ``error`` judgements, never raised; an
+    exception while probing one judge (a bug) is logged and recorded as a ``probe_error`` record,
+    so hours of judging are never lost to it.
     """
-    options = ProbeOptions(samples=AUTO_SAMPLES, seed=int(getattr(opts, "seed", 0) or 0),
-                           show_progress=getattr(opts, "show_progress", None))
+    options = ProbeOptions(
+        samples=AUTO_SAMPLES,
+        seed=int(getattr(opts, "seed", 0) or 0),
+        show_progress=getattr(opts, "show_progress", None),
+        isolate_errors=True,
+    )
     report = run_probes(store, judges, options)
     for jid in report.flagged:
         log.warning("probe: judge %s cannot tell controls from real edits (see probes.jsonl)", jid)

@@ -17,7 +17,7 @@ headline score (:func:`judges.probes.checks.headline_score`) when
 * the gap's 95% interval reaches 0 or below (real results are not shown to score better), or
 * the effect is under :data:`MIN_EFFECT` (better, but by less than half the spread of real results:
   a black image scored "almost like a real edit"), or
-* the control accuracy's whole interval is under 0.5 (the judge reads controls backwards).
+* the control accuracy's whole interval is under 0.5 (the judge gets most controls wrong).
 
 With fewer than :data:`MIN_PAIRS` decided gap pairs the status is ``insufficient``: neither
 flagged nor cleared. Statuses: ``ok`` | ``flagged`` | ``insufficient``.
@@ -69,16 +69,24 @@ def accuracy(records: Sequence[Mapping[str, Any]], seed: int = 0) -> dict[str, A
     rows = np.array([v for v in per_sample.values() if v[1] > 0], dtype=float).reshape(-1, 2)
     decided = int(rows[:, 1].sum()) if rows.size else 0
     if decided == 0:
-        return {**_ci(math.nan, math.nan, math.nan, 0), "right": 0, "decided": 0,
-                "undecidable": sum(len(r.get("checks", [])) for r in records)}
+        return {
+            **_ci(math.nan, math.nan, math.nan, 0),
+            "right": 0,
+            "decided": 0,
+            "undecidable": sum(len(r.get("checks", [])) for r in records),
+        }
 
     def stat(a: np.ndarray) -> float:
         return float(a[:, 0].sum() / a[:, 1].sum()) if a[:, 1].sum() else math.nan
 
     res = bootstrap_statistic(rows, stat, n_resamples=RESAMPLES, seed=child_generator(seed, "accuracy"))
     undecidable = sum(1 for r in records for c in r.get("checks", []) if c["outcome"] == "undecidable")
-    return {**_ci(res.value, res.low, res.high, decided), "right": int(rows[:, 0].sum()), "decided": decided,
-            "undecidable": undecidable}
+    return {
+        **_ci(res.value, res.low, res.high, decided),
+        "right": int(rows[:, 0].sum()),
+        "decided": decided,
+        "undecidable": undecidable,
+    }
 
 
 def by_control(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -96,8 +104,12 @@ def by_control(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]
     return out
 
 
-def gaps(records: Sequence[Mapping[str, Any]], specs: Sequence[ScoreSpec], declared: Mapping[str, str] | None,
-         seed: int = 0) -> dict[str, dict[str, Any]]:
+def gaps(
+    records: Sequence[Mapping[str, Any]],
+    specs: Sequence[ScoreSpec],
+    declared: Mapping[str, str] | None,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
     """Per score with a kind: the oriented real-minus-control gap over controls expected to fail on it."""
     out: dict[str, dict[str, Any]] = {}
     for sp in specs:
@@ -116,8 +128,13 @@ def gaps(records: Sequence[Mapping[str, Any]], specs: Sequence[ScoreSpec], decla
             ctrl.append(sign * c)
             per_control[r["control"]].append(sign * (a - c))
         if not real:
-            out[sp.name] = {"kind": kind, **_ci(math.nan, math.nan, math.nan, 0), "normalised": None,
-                            "effect": None, "by_control": {}}
+            out[sp.name] = {
+                "kind": kind,
+                **_ci(math.nan, math.nan, math.nan, 0),
+                "normalised": None,
+                "effect": None,
+                "by_control": {},
+            }
             continue
         res = paired_bootstrap(real, ctrl, n_resamples=RESAMPLES, seed=child_generator(seed, "gap", sp.name))
         span = (sp.max - sp.min) if sp.min is not None and sp.max is not None and sp.max > sp.min else None
@@ -127,38 +144,55 @@ def gaps(records: Sequence[Mapping[str, Any]], specs: Sequence[ScoreSpec], decla
             "kind": kind,
             **_ci(res.diff, res.low, res.high, res.n),
             "p_value": None if not math.isfinite(res.p_value) else round(res.p_value, 6),
-            "real_mean": round(res.mean_a, 6), "control_mean": round(res.mean_b, 6),
+            "real_mean": round(res.mean_a, 6),
+            "control_mean": round(res.mean_b, 6),
             "normalised": round(res.diff / span, 6) if span else None,
             "range": span,
             "real_sd": round(sd, 6),
             "effect": None if effect is None else round(effect, 6),
-            "by_control": {k: {"mean": round(float(np.mean(v)), 6), "n": len(v)} for k, v in sorted(per_control.items())},
+            "by_control": {
+                k: {"mean": round(float(np.mean(v)), 6), "n": len(v)} for k, v in sorted(per_control.items())
+            },
         }
     return out
 
 
-def flag(headline: str | None, gap_table: Mapping[str, Mapping[str, Any]], acc: Mapping[str, Any]) -> tuple[str, str]:
+def flag(
+    headline: str | None, gap_table: Mapping[str, Mapping[str, Any]], acc: Mapping[str, Any]
+) -> tuple[str, str]:
     """``(status, reason)`` by the rule in the module docstring."""
     reasons = []
     g = gap_table.get(headline or "")
     if acc.get("high") is not None and acc["high"] < ACCURACY_FLOOR:
-        reasons.append(f"control accuracy {acc['value']:.2f} [{acc['low']:.2f}, {acc['high']:.2f}] is below "
-                       f"{ACCURACY_FLOOR:.1f} even at its upper bound: the judge reads controls backwards")
+        reasons.append(
+            f"control accuracy {acc['value']:.2f} [{acc['low']:.2f}, {acc['high']:.2f}] is below "
+            f"{ACCURACY_FLOOR:.1f} even at its upper bound: the judge gets most controls wrong"
+        )
     if g is None or g.get("n", 0) < MIN_PAIRS or g.get("value") is None:
         if reasons:
             return "flagged", "; ".join(reasons)
         n = 0 if g is None else g.get("n", 0)
-        return "insufficient", f"{n} real-vs-control pairs on {headline or 'no score'} (at least {MIN_PAIRS} needed)"
+        return (
+            "insufficient",
+            f"{n} real-vs-control pairs on {headline or 'no score'} (at least {MIN_PAIRS} needed)",
+        )
     if g["low"] is None or g["low"] <= 0:
-        reasons.append(f"real results do not score better than controls on {headline}: gap {g['value']:.3g} "
-                       f"[{_fmt(g['low'])}, {_fmt(g['high'])}] includes 0")
+        reasons.append(
+            f"real results do not score better than controls on {headline}: gap {g['value']:.3g} "
+            f"[{_fmt(g['low'])}, {_fmt(g['high'])}] includes 0"
+        )
     elif g.get("effect") is not None and g["effect"] < MIN_EFFECT:
-        reasons.append(f"controls score almost like real results on {headline}: gap {g['value']:.3g} is "
-                       f"{g['effect']:.2f} standard deviations of the real results (under {MIN_EFFECT})")
+        reasons.append(
+            f"controls score almost like real results on {headline}: gap {g['value']:.3g} is "
+            f"{g['effect']:.2f} standard deviations of the real results (under {MIN_EFFECT})"
+        )
     if reasons:
         return "flagged", "; ".join(reasons)
     size = "" if g.get("effect") is None else f", {g['effect']:.1f} standard deviations of the real results"
-    return "ok", f"real results beat controls on {headline} by {g['value']:.3g} [{_fmt(g['low'])}, {_fmt(g['high'])}]{size}"
+    return (
+        "ok",
+        f"real results beat controls on {headline} by {g['value']:.3g} [{_fmt(g['low'])}, {_fmt(g['high'])}]{size}",
+    )
 
 
 def _fmt(x: float | None) -> str:

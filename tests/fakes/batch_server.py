@@ -216,7 +216,10 @@ class BatchServer(ChatServer):
         b["request_counts"]["total"] = len(lines)
         if problem:
             b.update(status="failed", failed_at=now)
-            b["errors"] = {"object": "list", "data": [{"code": "invalid_request", "message": problem, "line": None}]}
+            b["errors"] = {
+                "object": "list",
+                "data": [{"code": "invalid_request", "message": problem, "line": None}],
+            }
             return
         out: list[dict[str, Any]] = []
         err: list[dict[str, Any]] = []
@@ -224,13 +227,25 @@ class BatchServer(ChatServer):
             rid = f"batch_req_{b['id']}_{n}"
             if self.expire_after is not None and n >= self.expire_after:
                 msg = "This request could not be executed before the completion window expired."
-                err.append({"id": rid, "custom_id": line["custom_id"], "response": None,
-                            "error": {"code": "batch_expired", "message": msg}})
+                err.append(
+                    {
+                        "id": rid,
+                        "custom_id": line["custom_id"],
+                        "response": None,
+                        "error": {"code": "batch_expired", "message": msg},
+                    }
+                )
                 continue
             code, body = self._answer(line["body"])
             target = out if code == 200 else err
-            target.append({"id": rid, "custom_id": line["custom_id"], "error": None,
-                           "response": {"status_code": code, "request_id": f"req_{n}", "body": body}})
+            target.append(
+                {
+                    "id": rid,
+                    "custom_id": line["custom_id"],
+                    "error": None,
+                    "response": {"status_code": code, "request_id": f"req_{n}", "body": body},
+                }
+            )
         b["request_counts"].update(completed=len(out), failed=len(err))
         b["output_file_id"] = self._add_file(out, f"{b['id']}_output.jsonl")
         b["error_file_id"] = self._add_file(err, f"{b['id']}_error.jsonl")

@@ -1,0 +1,223 @@
+"""``editbench explore``, ``editbench learn-policy`` and ``editbench approximations`` (paper A's loop).
+
+The loop: ``editbench run --system planner-orchestrator ...`` → ``editbench explore RUN`` (try
+every candidate tool and region per subtask, judge each, store exploration records; or spend
+fewer calls with ``--adaptive``) → ``editbench learn-policy RUN --out DIR`` (a policy file plus
+``train.json``) → ``editbench run --system planner-orchestrator:tools=[...],policy=DIR`` on the
+held-out samples → ``editbench approximations RUN --policy DIR`` (paper A's two approximations,
+measured; ``approximations.json`` for the leaderboard).
+
+Plain ``click`` commands that ``bench.cli`` attaches to the ``editbench`` group; upper packages are
+imported inside the commands, so ``bench`` stays free of them at import time.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from bench.errors import UsageError
+
+
+def _split_list(values: tuple[str, ...]) -> list[str]:
+    """Repeatable options that also take comma lists: ``--tool a --tool b`` or ``--tool a,b``."""
+    out: list[str] = []
+    for v in values:
+        out += [p.strip() for p in v.split(",") if p.strip()]
+    return out
+
+
+def _config(tools: tuple[str, ...], regions: tuple[str, ...], judges: tuple[str, ...], seed: int,
+            reward_scores: tuple[str, ...]) -> Any:
+    from baselines.explore.candidates import DEFAULT_REGIONS, parse_regions
+    from baselines.explore.evaluate import ExploreConfig
+    from baselines.tools.scene_variants import register_scene_variants
+    from bench.compose import specs
+
+    register_scene_variants()  # until the package's entry points declare them; entry points win
+    try:
+        region_list = parse_regions(_split_list(regions) or list(DEFAULT_REGIONS))
+    except ValueError as err:
+        raise UsageError(str(err), field="--region") from None
+    overrides = {}
+    for item in reward_scores:
+        name, eq, score = item.partition("=")
+        if not eq or not name or not score:
+            raise UsageError(f"--reward-score takes JUDGE=SCORE, got {item!r}", field="--reward-score")
+        overrides[name.strip()] = score.strip()
+    return ExploreConfig(tools=tuple(_split_list(tools)), regions=tuple(region_list),
+                         judges=tuple(specs(list(judges))) if judges else (), reward_scores=overrides, seed=seed)
+
+
+def _samples(samples: tuple[str, ...]) -> list[tuple[str, str]] | None:
+    """``--sample SUITE@VERSION/ID`` (or just ``ID``, matched in any suite later)."""
+    if not samples:
+        return None
+    out = []
+    for s in samples:
+        suite, slash, sid = s.rpartition("/")
+        if not slash:
+            raise UsageError(f"--sample takes SUITE@VERSION/SAMPLE_ID, got {s!r}", field="--sample")
+        out.append((suite, sid))
+    return out
+
+
+_COMMON = [
+    click.option("--tool", "tools", multiple=True,
+                 help="Candidate tool (repeatable or comma list). Default: the scene-tool variants on scene "
+                      "samples, the planner's own library otherwise."),
+    click.option("--region", "regions", multiple=True,
+                 help="Candidate region: full, a named region, or a region object (default: full, top, bottom)."),
+    click.option("--judge", "judges", multiple=True,
+                 help="Subtask judge NAME[:k=v,...] (repeatable; the first is primary). Default: attributes on scene "
+                      "samples, checklist-heuristic otherwise."),
+    click.option("--reward-score", "reward_scores", multiple=True,
+                 help="JUDGE=SCORE: the score read as a judge's reward (default: attributes=overall, "
+                      "checklist-heuristic=pass_rate)."),
+    click.option("--system", "systems", multiple=True, help="Only the plans of this system (name or id)."),
+    click.option("--sample", "samples", multiple=True, help="Only this sample, as SUITE@VERSION/ID. Repeatable."),
+    click.option("--seed", type=int, default=0, show_default=True, help="Seed (edit seeds, visiting order, draws)."),
+]
+
+
+def _with_common(fn: Any) -> Any:
+    for opt in reversed(_COMMON):
+        fn = opt(fn)
+    return fn
+
+
+@click.command("explore")
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
+@_with_common
+@click.option("--adaptive", type=click.Choice(["successive-halving", "ucb"]),
+              help="Spend judge calls adaptively, sharing statistics across similar subtasks (default: exhaustive).")
+@click.option("--budget", type=int, help="At most N judge calls in all (adaptive; later subtasks take the "
+                                         "family's best arm unevaluated).")
+@click.option("--eta", type=float, default=2.0, show_default=True, help="Successive halving: keep 1/eta per round.")
+@click.option("--tolerance", type=float, default=0.25, show_default=True,
+              help="Successive halving: recheck a subtask whose best reward falls this far below its family mean.")
+@click.option("--c", "ucb_c", type=float, default=0.1, show_default=True, help="UCB exploration constant.")
+@click.option("--max-per-subtask", type=int, help="UCB: at most N evaluations per subtask.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explore_cmd(run_dir: str, tools: tuple[str, ...], regions: tuple[str, ...], judges: tuple[str, ...],
+                reward_scores: tuple[str, ...], systems: tuple[str, ...], samples: tuple[str, ...], seed: int,
+                adaptive: str | None, budget: int | None, eta: float, tolerance: float, ucb_c: float,
+                max_per_subtask: int | None, fmt: str) -> None:
+    """Try candidate (tool, region) pairs per subtask of RUN's plans on the original image and judge each.
+
+    Writes one record per (sample, subtask, tool, params, region, judge) to explorations.jsonl;
+    re-running resumes, and edits and judgements are cached by content.
+    """
+    from baselines.explore.loop import explore
+
+    config = _config(tools, regions, judges, seed, reward_scores)
+    options: dict[str, Any] = {}
+    if adaptive == "successive-halving":
+        options = {"eta": eta, "tolerance": tolerance}
+    elif adaptive == "ucb":
+        options = {"c": ucb_c, "max_per_subtask": max_per_subtask}
+    if budget is not None and budget < 1:
+        raise UsageError("--budget must be >= 1", field="--budget")
+    summary = explore(run_dir, config, systems=list(systems), samples=_samples(samples), adaptive=adaptive,
+                      budget=budget, seed=seed, options=options)
+    if fmt == "json":
+        click.echo(json.dumps(summary.to_dict(), indent=1, default=str))
+        return
+    c = summary.counts
+    click.echo(f"explore ({summary.method}): {summary.plans} plans, {summary.subtasks} subtasks "
+               f"({summary.no_candidate} without any candidate), {summary.candidates} candidates; "
+               f"{summary.new_records} new records, {summary.tool_calls} tool and {summary.judge_calls} judge calls "
+               f"made now; {summary.seconds:.1f}s")
+    if c is not None:
+        a = summary.allocation
+        click.echo(f"  exhaustive full rollouts sum (T*G)^K = {c.full_rollouts:,} ({c.full_rollout_edits:,} edits); "
+                   f"per subtask sum K*T*G = {c.per_subtask:,}; this allocation: {a.get('evaluations')} evaluations, "
+                   f"{a.get('judge_calls')} judge calls ({a.get('distinct_judge_calls')} after content caching)")
+    if summary.comparison is not None:
+        cmp = summary.comparison
+        click.echo(f"  vs exhaustive: choice accuracy {cmp.accuracy:.1%} on {cmp.compared} subtasks (same candidate "
+                   f"{cmp.same_arm:.1%}); judge calls {cmp.judge_calls}/{cmp.exhaustive_judge_calls} "
+                   f"({cmp.judge_call_ratio:.1%})")
+    elif summary.method != "exhaustive":
+        click.echo("  (no complete exhaustive exploration of these plans in the run: run `editbench explore RUN` "
+                   "without --adaptive to compare)")
+
+
+@click.command("learn-policy")
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--out", required=True, help="Folder for policy.json and train.json (or a .json file).")
+@click.option("--kind", type=click.Choice(["nearest-neighbour", "linear", "table"]), default="nearest-neighbour",
+              show_default=True)
+@click.option("--judge", help="Learn from this judge's rewards (name or id; default: each subtask's primary judge).")
+@click.option("--holdout", type=float, default=0.3, show_default=True,
+              help="Fraction of samples held out (sample-disjoint, seeded).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Split seed.")
+@click.option("--pool", type=click.Choice(["family", "subtask"]), default="family", show_default=True,
+              help="Choose per family of similar subtasks (mean reward) or per subtask.")
+@click.option("--expand/--no-expand", default=True, show_default=True,
+              help="Add entries for vocabulary values training never asked for.")
+@click.option("--system", "systems", multiple=True, help="Only the plans of this system (name or id).")
+def learn_policy_cmd(run_dir: str, out: str, kind: str, judge: str | None, holdout: float, seed: int, pool: str,
+                     expand: bool, systems: tuple[str, ...]) -> None:
+    """Learn an orchestrator policy from RUN's exploration records; load it with planner-orchestrator:policy=OUT."""
+    from baselines.explore.learn import learn_policy
+
+    try:
+        result = learn_policy(run_dir, out, kind=kind, judge=judge, holdout=holdout, seed=seed, pool=pool,
+                              expand=expand, systems=list(systems))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    meta = result.policy["meta"]
+    split = result.train["split"]
+    click.echo(f"policy: {result.path} ({kind}, {meta['entries']} entries from {meta['trained_subtasks']} training "
+               f"subtasks, {meta['pruned']} pruned; {len(split['train'])} training / {len(split['heldout'])} "
+               f"held-out samples; reward judge {meta['reward_judge']})")
+    for dim, s in sorted(meta["strengths"].items()):
+        mark = "recovered" if s["recovered"] else "NOT recovered"
+        click.echo(f"  {dim:<20} learned {s['learned'][0]}@{s['learned'][1]:<8} documented "
+                   f"{', '.join(t + '@' + r for t, r in s['documented'])}: {mark}")
+
+
+@click.command("approximations")
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
+@_with_common
+@click.option("--policy", help="A learned policy: its choices are one of the executed assignments, and its "
+                               "train.json's held-out samples the default sample set.")
+@click.option("--alternatives", type=int, default=3, show_default=True, help="Random assignments per sample.")
+@click.option("--final-judge", help="Judge of the final image (default: attributes on scene samples, "
+                                    "checklist-heuristic otherwise).")
+@click.option("--final-score", help="Score of the final judge to rank (default: overall / pass_rate).")
+@click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap resamples.")
+@click.option("--html/--no-html", "write_html", default=True, show_default=True,
+              help="Also write approximations.html (the leaderboard fragment) into the run.")
+def approximations_cmd(run_dir: str, tools: tuple[str, ...], regions: tuple[str, ...], judges: tuple[str, ...],
+                       reward_scores: tuple[str, ...], systems: tuple[str, ...], samples: tuple[str, ...], seed: int,
+                       policy: str | None, alternatives: int, final_judge: str | None, final_score: str | None,
+                       resamples: int, write_html: bool) -> None:
+    """Measure paper A's approximations on sequential executions; store approximations.json in RUN."""
+    from baselines.explore import approximations as ap
+    from baselines.explore.report import write_fragment
+    from bench.spec import parse_spec
+
+    config = _config(tools, regions, judges, seed, reward_scores)
+    report = ap.measure(run_dir, policy=policy, samples=_samples(samples), systems=list(systems), config=config,
+                        final_judge=parse_spec(final_judge) if final_judge else None, final_score=final_score,
+                        alternatives=alternatives, seed=seed, n_resamples=resamples)
+    path = ap.write(run_dir, report)
+    click.echo(f"approximations: {path} ({report['samples']} samples, {report['sequences']} sequences, "
+               f"{report['steps']} steps)")
+
+    def show(label: str, s: dict[str, Any]) -> None:
+        v = s.get("value")
+        txt = "n/a" if v is None else f"{v:.3f} [{s['low']:.3f}, {s['high']:.3f}]"
+        click.echo(f"  {label:<58} {txt}  (n={s.get('n', 0)})")
+
+    show("(a) Spearman, sum of subtask rewards on I0 vs final", report["additive"]["spearman"])
+    show("(a) Kendall,  sum of subtask rewards on I0 vs final", report["additive"]["kendall"])
+    show("(b) Spearman, reward on I0 vs on I(k-1)", report["original_vs_sequential"]["spearman"])
+    show("(b) fraction of steps with equal rewards", report["original_vs_sequential"]["equal_fraction"])
+    show("(c) fraction of effective steps undone later", report["undone"]["fraction"])
+    if write_html:
+        click.echo(f"fragment: {write_fragment(run_dir)}")
