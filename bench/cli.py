@@ -106,6 +106,7 @@ def _print_summary(summary: Any) -> None:
 @click.option("--retry-failed", is_flag=True, help="Redo failed trajectories and errored judgements.")
 @click.option("--leaderboard/--no-leaderboard", "leaderboard", default=None, help="Write the site (default on).")
 @click.option("--out", help="Where to write the leaderboard (default RUN/site).")
+@click.option("--no-probes", is_flag=True, help="Skip the judge controls and drift canaries after judging.")
 def run_cmd(**kw: Any) -> None:
     """Run suites × systems × judges into a run directory (resumes if it exists).
 
@@ -146,6 +147,10 @@ def run_cmd(**kw: Any) -> None:
     )
     if cfg.workers:
         opts.workers = cfg.workers
+    if not kw["no_probes"]:
+        from judges.probes import after_judging
+
+        opts.after_judging = after_judging
     summary = execute(cfg.runs_dir, suites, cfg.systems, cfg.judges, opts, name=cfg.name)
     _print_summary(summary)
     if cfg.leaderboard:
@@ -164,12 +169,17 @@ def run_cmd(**kw: Any) -> None:
 @click.option("--judge", "judges", multiple=True, required=True, help="NAME[:k=v,...]. Repeatable.")
 @click.option("--workers", type=int)
 @click.option("--retry-failed", is_flag=True, help="Redo errored judgements.")
-def judge_cmd(run_dir: str, judges: tuple[str, ...], workers: int | None, retry_failed: bool) -> None:
-    """Add judges to a finished run (only missing judgements are computed)."""
+@click.option("--no-probes", is_flag=True, help="Skip the judge controls and drift canaries after judging.")
+def judge_cmd(run_dir: str, judges: tuple[str, ...], workers: int | None, retry_failed: bool, no_probes: bool) -> None:
+    """Add judges to a finished run (only missing judgements are computed), then probe them."""
     from bench.compose import specs
     from bench.runner import RunOptions, judge_existing
 
     opts = RunOptions(retry_failed=retry_failed)
+    if not no_probes:
+        from judges.probes import after_judging
+
+        opts.after_judging = after_judging
     if workers:
         opts.workers = workers
     summary = judge_existing(run_dir, specs(judges), opts)
@@ -217,8 +227,11 @@ def _attach_label_commands() -> None:
     """``annotate`` and ``calibrate`` live in their own module; attached here so ``--help`` lists them."""
     from bench.cli_labels import annotate_cmd, calibrate_cmd
 
+    from bench.cli_probe import probe_cmd
+
     cli.add_command(annotate_cmd, "annotate")
     cli.add_command(calibrate_cmd, "calibrate")
+    cli.add_command(probe_cmd, "probe")
 
 
 _attach_label_commands()

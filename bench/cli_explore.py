@@ -75,7 +75,7 @@ _COMMON = [
                       "samples, checklist-heuristic otherwise."),
     click.option("--reward-score", "reward_scores", multiple=True,
                  help="JUDGE=SCORE: the score read as a judge's reward (default: attributes=overall, "
-                      "checklist-heuristic=pass_rate)."),
+                      "checklist-heuristic=goal+preserve, the mean of its goal and preserve pass rates)."),
     click.option("--system", "systems", multiple=True, help="Only the plans of this system (name or id)."),
     click.option("--sample", "samples", multiple=True, help="Only this sample, as SUITE@VERSION/ID. Repeatable."),
     click.option("--seed", type=int, default=0, show_default=True, help="Seed (edit seeds, visiting order, draws)."),
@@ -95,16 +95,22 @@ def _with_common(fn: Any) -> Any:
               help="Spend judge calls adaptively, sharing statistics across similar subtasks (default: exhaustive).")
 @click.option("--budget", type=int, help="At most N judge calls in all (adaptive; later subtasks take the "
                                          "family's best arm unevaluated).")
-@click.option("--eta", type=float, default=2.0, show_default=True, help="Successive halving: keep 1/eta per round.")
+@click.option("--eta", type=float, default=3.0, show_default=True, help="Successive halving: keep 1/eta per round.")
+@click.option("--rounds", type=int, help="Subtasks per halving round (successive halving, default 2), or evaluations "
+                                         "of every arm before its index is trusted (ucb, default 2).")
+@click.option("--rank", type=click.Choice(["max", "mean"]), default="max", show_default=True,
+              help="Rank arms by the best reward they reached in their family, or by their mean.")
 @click.option("--tolerance", type=float, default=0.25, show_default=True,
               help="Successive halving: recheck a subtask whose best reward falls this far below its family mean.")
-@click.option("--c", "ucb_c", type=float, default=0.1, show_default=True, help="UCB exploration constant.")
+@click.option("--c", "ucb_c", type=float, default=0.05, show_default=True, help="UCB exploration constant.")
 @click.option("--max-per-subtask", type=int, help="UCB: at most N evaluations per subtask.")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Processes for an exhaustive exploration (adaptive allocation runs in one).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def explore_cmd(run_dir: str, tools: tuple[str, ...], regions: tuple[str, ...], judges: tuple[str, ...],
                 reward_scores: tuple[str, ...], systems: tuple[str, ...], samples: tuple[str, ...], seed: int,
-                adaptive: str | None, budget: int | None, eta: float, tolerance: float, ucb_c: float,
-                max_per_subtask: int | None, fmt: str) -> None:
+                adaptive: str | None, budget: int | None, eta: float, rounds: int | None, rank: str, tolerance: float,
+                ucb_c: float, max_per_subtask: int | None, workers: int, fmt: str) -> None:
     """Try candidate (tool, region) pairs per subtask of RUN's plans on the original image and judge each.
 
     Writes one record per (sample, subtask, tool, params, region, judge) to explorations.jsonl;
@@ -115,13 +121,14 @@ def explore_cmd(run_dir: str, tools: tuple[str, ...], regions: tuple[str, ...], 
     config = _config(tools, regions, judges, seed, reward_scores)
     options: dict[str, Any] = {}
     if adaptive == "successive-halving":
-        options = {"eta": eta, "tolerance": tolerance}
+        options = {"eta": eta, "tolerance": tolerance, "rank": rank, **({"rounds": rounds} if rounds else {})}
     elif adaptive == "ucb":
-        options = {"c": ucb_c, "max_per_subtask": max_per_subtask}
+        options = {"c": ucb_c, "max_per_subtask": max_per_subtask, "rank": rank,
+                   **({"rounds": rounds} if rounds else {})}
     if budget is not None and budget < 1:
         raise UsageError("--budget must be >= 1", field="--budget")
     summary = explore(run_dir, config, systems=list(systems), samples=_samples(samples), adaptive=adaptive,
-                      budget=budget, seed=seed, options=options)
+                      budget=budget, seed=seed, options=options, workers=max(1, workers))
     if fmt == "json":
         click.echo(json.dumps(summary.to_dict(), indent=1, default=str))
         return
@@ -154,8 +161,9 @@ def explore_cmd(run_dir: str, tools: tuple[str, ...], regions: tuple[str, ...], 
 @click.option("--holdout", type=float, default=0.3, show_default=True,
               help="Fraction of samples held out (sample-disjoint, seeded).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Split seed.")
-@click.option("--pool", type=click.Choice(["family", "subtask"]), default="family", show_default=True,
-              help="Choose per family of similar subtasks (mean reward) or per subtask.")
+@click.option("--pool", type=click.Choice(["vote", "mean", "subtask"]), default="vote", show_default=True,
+              help="Per family of similar subtasks, the candidate best on most subtasks (vote) or with the best "
+                   "mean reward (mean); or each subtask's own best (subtask).")
 @click.option("--expand/--no-expand", default=True, show_default=True,
               help="Add entries for vocabulary values training never asked for.")
 @click.option("--system", "systems", multiple=True, help="Only the plans of this system (name or id).")

@@ -125,6 +125,13 @@ class ImageStore:
             im.load()
             return im.convert("RGB")
 
+    def get_png(self, image_id_: str) -> bytes:
+        """The stored PNG bytes (what model judges send), without decoding and re-encoding."""
+        path = self.path(image_id_)
+        if not path.exists():
+            raise StoreError(f"image {image_id_} is not in the store", file=str(self.root))
+        return path.read_bytes()
+
     def sidecar_path(self, image_id_: str, suffix: str) -> Path:
         return self.root / image_id_[:2] / f"{image_id_}{suffix}"
 

@@ -119,7 +119,8 @@ class ItemMaker:
         sample = self.samples[(t.suite, t.sample_id)]
         return JudgeItem(suite=t.suite, sample=sample, source=self.store.images.get(sample.image.id),
                          final=self.store.images.get(t.final), trajectory=t, load_image=self.store.images.get,
-                         other=other, put_raw=self.store.put_raw, get_sidecar=self.store.images.get_sidecar)
+                         other=other, put_raw=self.store.put_raw, get_sidecar=self.store.images.get_sidecar,
+                         load_png=self.store.images.get_png)
 
 
 def judge_tasks(b: Built, tasks: list[JudgeTask], maker: ItemMaker) -> list[Judgement]:

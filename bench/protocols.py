@@ -108,6 +108,7 @@ class JudgeItem:
     other: JudgeItem | None = None  # the competitor, for pairwise judges
     put_raw: Any = None  # callable(text) -> raw id: where a model judge keeps its raw replies
     get_sidecar: Any = None  # callable(image id, suffix) -> bytes | None: generator sidecars (scene specs)
+    load_png: Any = None  # callable(image id) -> the stored PNG bytes: model judges send them as they are
 
 
 @runtime_checkable

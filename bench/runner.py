@@ -186,6 +186,9 @@ class RunOptions:
     max_seconds: float | None = None
     device: str = "cpu"
     show_progress: bool | None = None
+    # Called as after_judging(store, judges, opts) when a stage wrote new judgements: the CLI passes
+    # judges.probes.after_judging (controls on a sample, drift canaries), keeping bench free of judges.
+    after_judging: Any = None
 
 
 def _now() -> str:
@@ -376,6 +379,8 @@ def execute(runs_dir: str, suites: Sequence[Suite], system_specs: Sequence[Compo
             raise UsageError(f"run {name} was started with seed {meta['seed']}, not {opts.seed}")
         run_edits(store, suites, systems, opts, summary)
         run_judges(store, judges, opts, summary, suites=[s.ref for s in suites])
+        if opts.after_judging is not None and judges and summary.new_judgements:
+            opts.after_judging(store, judges, opts)
         keys = {(s.ref, x.id) for s in suites for x in opts.selection.apply(s)}
         summarize(store, summary, [s.ref for s in suites], keys)
         store.append("stages", {"stage": "run", "started": started, "ended": _now(),
@@ -401,6 +406,8 @@ def judge_existing(run_dir: str, judge_specs: Sequence[ComponentSpec], opts: Run
     with store:
         record_components(store, judges=judges)
         run_judges(store, judges, opts, summary)
+        if opts.after_judging is not None and judges and summary.new_judgements:
+            opts.after_judging(store, judges, opts)
         summarize(store, summary)
         store.append("stages", {"stage": "judge", "started": started, "ended": _now(),
                                 "judges": [b.id for b in judges], "new_judgements": summary.new_judgements})

@@ -1,12 +1,9 @@
-"""Regenerate the README's screenshots from the offline default run: ``python docs/screenshots.py``.
+"""Regenerate the README's screenshots: ``python docs/screenshots.py [RUN_DIR]``.
 
-Runs ``editbench run``'s built-in default (``ads-abstract:size=12`` × ``edit-only``,
-``rule-pipeline`` × ``ssim``, ``psnr``, plus ``checklist-heuristic`` for checklist verdicts when it
-is available) into a temporary folder, builds the leaderboard and photographs it with headless
-Chromium (``tests/browser.py``): ``docs/overview.png``, ``docs/suite.png``, ``docs/compare.png`` and
-``docs/trajectory.png`` (its top: plan and verdicts). Needs Debian's ``chromium``; writes nothing
-outside ``docs/`` and the temporary folder. Components not yet registered through entry points (the classical tools, the
-heuristic judge) are registered here by name, the way a plug-in would be.
+Builds the leaderboard of RUN_DIR (or of a fresh run of ``editbench run``'s built-in default, in a
+temporary folder) and photographs it with headless Chromium (``tests/browser.py``):
+``docs/overview.png``, ``docs/suite.png``, ``docs/compare.png`` and ``docs/trajectory.png``. Needs
+Debian's ``chromium``; writes nothing outside ``docs/`` and the temporary folder.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # a script run from a checkout: tests/ is not an installed package
 
-from bench import registry  # noqa: E402
 from bench.compose import load_suite_spec  # noqa: E402
 from bench.defaults import DEFAULT_JUDGES, DEFAULT_SUITES, DEFAULT_SYSTEMS  # noqa: E402
 from bench.runner import RunOptions, execute  # noqa: E402
@@ -33,38 +29,25 @@ log = logging.getLogger("docs.screenshots")
 VISIBLE_LOADED = "Array.from(document.images).filter(i => i.getBoundingClientRect().top < innerHeight).every(i => i.complete)"
 
 
-def _register_missing() -> list[str]:
-    """Register the classical tools and the heuristic judge if their entry points are not there yet."""
-    judges = list(DEFAULT_JUDGES)
-    if "color_grading" not in registry.names("tools"):
-        from baselines.tools.classical import TOOLS
-
-        for name, cls in TOOLS.items():
-            registry.register("tools", name, cls)
-    try:
-        if "checklist-heuristic" not in registry.names("judges"):
-            registry.register("judges", "checklist-heuristic", "judges.heuristic:HeuristicChecklistJudge")
-        judges.append("checklist-heuristic")
-    except Exception as err:  # noqa: BLE001 - optional: the screenshot is still worth taking without it
-        log.warning("no heuristic judge: %s", err)
-    return judges
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """``python docs/screenshots.py [RUN_DIR]``: photograph RUN_DIR's site, or a fresh default run's."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("EDITBENCH_PROGRESS", "0")
-    judges = _register_missing()
+    argv = sys.argv[1:] if argv is None else argv
     with tempfile.TemporaryDirectory(prefix="editbench-docs-") as tmp:
         os.environ.setdefault("EDITBENCH_CACHE", str(Path(tmp) / "cache"))
-        suites = [load_suite_spec(s) for s in DEFAULT_SUITES]
-        summary = execute(
-            str(Path(tmp) / "runs"),
-            suites,
-            [parse_spec(s) for s in DEFAULT_SYSTEMS],
-            [parse_spec(j) for j in judges],
-            RunOptions(executor="thread"),
-        )
-        index = build_site([summary.run_dir], Path(tmp) / "site", title="editbench · offline default")
+        if argv:
+            run_dir = argv[0]
+        else:
+            suites = [load_suite_spec(s) for s in DEFAULT_SUITES]
+            run_dir = execute(
+                str(Path(tmp) / "runs"),
+                suites,
+                [parse_spec(s) for s in DEFAULT_SYSTEMS],
+                [parse_spec(j) for j in DEFAULT_JUDGES],
+                RunOptions(executor="process"),
+            ).run_dir
+        index = build_site([Path(run_dir)], Path(tmp) / "site", title="editbench · offline default")
         site = index.parent
         out = ROOT / "docs"
         with Browser(width=1280, height=860) as b:

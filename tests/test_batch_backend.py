@@ -207,6 +207,7 @@ def test_bounded_wait_returns_errors_then_resumes(srv, state):
     assert out[0].status == "error" and "still in_progress" in out[0].error and "next call" in out[0].error
     assert len(list(state.glob("*.json"))) == 1
     srv.release()
+    b.max_wait = None  # no timing in the assertion: wait until it ends
     assert b.chat_many(reqs("slow"))[0].text == "echo: slow"
     assert len(srv.batches) == 1
 
@@ -216,6 +217,7 @@ def test_overlapping_request_sets_reuse_the_pending_batch(srv, state):
     b = batch(srv.url, state, max_wait=0.05)
     b.chat_many(reqs("a", "b", image=False))  # batch 1 pending
     srv.release()
+    b.max_wait = None
     out = b.chat_many(reqs("b", "c", image=False))  # b from batch 1, c in a new batch
     assert [r.text for r in out] == ["echo: b", "echo: c"]
     assert len(srv.batches) == 2 and [
@@ -272,12 +274,17 @@ def test_json_schema_and_sampling_travel_in_the_batch_lines(srv, state):
         3,
     )
     # OpenAI itself takes max_completion_tokens for every chat model; other hosts get max_tokens.
-    assert OpenAIBatchBackend(MODEL).max_tokens_param == "max_completion_tokens"
+    assert (
+        OpenAIBatchBackend(MODEL, base_url="https://api.openai.com/v1").max_tokens_param
+        == "max_completion_tokens"
+    )
 
 
 def test_no_key_for_openai_and_secrets_stay_out(srv, state, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    [r] = OpenAIBatchBackend(MODEL, state_dir=state).chat_many(reqs("x"))
+    [r] = OpenAIBatchBackend(MODEL, base_url="https://api.openai.com/v1", state_dir=state).chat_many(
+        reqs("x")
+    )
     assert r.status == "error" and "OPENAI_API_KEY" in r.error and not list(state.glob("*.json"))
 
     secret = "sk-test-abcdefghijklmnop1234"

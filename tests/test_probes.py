@@ -250,6 +250,9 @@ def test_after_judging_hook_probes_a_small_sample(run):
     heur = build_component("judges", ComponentSpec("checklist-heuristic", {}))
     report = after_judging(run, [heur], None)
     assert report.judges[0].controls["samples"] == 3
+    bigger = run_probes(run, [heur], ProbeOptions(samples=4, canaries=False)).judges[0].controls
+    assert bigger["samples"] == 4
+    assert after_judging(run, [heur], None).judges[0].controls["samples"] == 4  # evidence only grows
     assert report.judges[0].canary["status"] == "baseline"
     stages = [s for s in run.stages() if s["stage"] == "probe"]
     assert stages and stages[-1]["judges"] == [heur.id]
@@ -295,7 +298,7 @@ def test_canary_drift_against_loopback(tmp_path):
         b = build_component("judges", spec)
         srv.handler = _scored_reply(70)
         first = run_canaries(store, b)
-        assert first["status"] == "baseline" and first["bypassed_cache"]
+        assert first["status"] == "baseline" and first["cache"] == "bypassed"
         n1 = len(srv.chat_calls())
         assert n1 == len(canary_set())  # one request per canary (no plan: one ask each)
         same = run_canaries(store, b)  # unchanged replies: not drift; the cache was bypassed
@@ -320,10 +323,16 @@ def test_canaries_of_a_weight_free_judge_are_stable_and_decided(tmp_path):
     heur = build_component("judges", ComponentSpec("checklist-heuristic", {}))
     run_canaries(store, heur)
     again = run_canaries(store, heur)
-    assert again["status"] == "ok" and not again["bypassed_cache"]
-    base = records(store, "baseline", "canaries")[0]["canaries"]
+    assert again["status"] == "ok" and again["cache"] == "none"
+    baseline = records(store, "baseline", "canaries")[0]
+    base = baseline["canaries"]
     assert base["warm/good"]["verdicts"] == {"c1": "pass", "c2": "pass"}
     assert base["warm/bad"]["verdicts"]["c1"] == "fail" and base["night/bad"]["verdicts"]["c1"] == "fail"
+    # a canary drawn differently since the baseline is not compared (and is not drift)
+    baseline["keys"]["warm/good"] = "drawn-elsewhere"
+    moved = run_canaries(store, heur, baseline=baseline)
+    assert moved["status"] == "ok" and "1 canaries were drawn differently" in moved["notes"][0]
+    assert moved["scores"]["pass_rate"]["n"] == len(base) - 1
     store.close()
 
 
@@ -385,7 +394,7 @@ def _item(sample: Sample, system: str, seed: int, other: JudgeItem | None = None
     return JudgeItem(suite="t@1", sample=s, source=src, final=out, trajectory=t, other=other)
 
 
-def test_position_bias_on_a_scripted_pairwise_judge():
+def test_position_bias_on_a_scripted_pairwise_judge(tmp_path):
     winner = [json.dumps({"reasoning": "x", "winner": w}) for w in ("A", "A", "A", "B")]
     b = build_component(
         "judges", ComponentSpec("pairwise", {"backend": "scripted", "script": winner, "cache": False})
@@ -410,6 +419,13 @@ def test_position_bias_on_a_scripted_pairwise_judge():
     assert rec["rate"]["value"] == 1.0 and rec["comparisons"] == 8  # two draws a pair, all flipped
     heur = build_component("judges", ComponentSpec("checklist-heuristic", {}))
     assert position_bias(heur, js)["status"] == "n/a"
+    # a pairwise judge's canaries are the (good, bad) pairs of each goal
+    store = RunStore.open(tmp_path / "run", create=True)
+    rec = run_canaries(store, b)
+    assert rec["status"] == "baseline" and rec["cache"] == "off"
+    assert set(rec["canaries"]) == {"warm/good-vs-bad", "night/good-vs-bad", "winter/good-vs-bad"}
+    assert all(e["status"] == "ok" and "win" in e["scores"] for e in rec["canaries"].values())
+    store.close()
 
 
 def test_plan_length_effect_is_measured_with_intervals():

@@ -915,11 +915,13 @@ def test_cli_judge_checklist_against_loopback(tmp_path, capsys):
     with ChatServer(handler=lambda c: Reply(fill(schema_of(c), {"c1": "pass"}))) as srv:
         host, url = f"127.0.0.1:{srv.port}", srv.url
         spec = f"checklist:backend=openai,base_url={url},model=NAME"
-        assert main(["judge", run.run_dir, "--judge", spec]) == 0
+        # Probes (controls, drift canaries) would add their own requests; count the judgements' alone.
+        assert main(["judge", run.run_dir, "--judge", spec, "--no-probes"]) == 0
         assert len(srv.chat_calls()) == 3
         assert {c.body["model"] for c in srv.chat_calls()} == {"NAME"}
         srv.reset()
-        assert main(["judge", run.run_dir, "--judge", spec]) == 0  # resume: nothing left to judge
+        # As written (probes on): nothing left to judge, so no judgement and no probe request is sent.
+        assert main(["judge", run.run_dir, "--judge", spec]) == 0
         assert srv.chat_calls() == []
     store = RunStore.open(run.run_dir)
     js = [j for j in store.judgements().values() if j.judge_id.startswith("checklist.")]

@@ -31,6 +31,11 @@ specialist is never tried again on the subtasks it wins. ``rank="mean"`` is the 
 choice, for comparison. With noisy (sampling) judges the maximum is optimistic, which costs
 evaluations, not accuracy.
 
+The known failure: both allocators trust a family's first ``rounds`` evaluations of an arm. A
+specialist unlucky on all of them (a relighting tool first met on paintings) is ranked by its
+failures and can be dropped for the whole family; larger ``rounds`` make that rarer at a
+price in evaluations (``tests/test_explore.py`` measures both on a stress family).
+
 Both stop early when ``budget`` (judge calls over the whole allocation) is spent; the subtasks
 left then take the family's best arm without evaluation. The choice for a subtask is its best
 *evaluated* arm (ties: the family's better mean, then catalogue order), else the family's best.
@@ -187,7 +192,7 @@ def exhaustive(problems: Sequence[Problem], oracle: Oracle, *, budget: int | Non
 
 
 def successive_halving(problems: Sequence[Problem], oracle: Oracle, *, budget: int | None = None, seed: int = 0,
-                       eta: float = 2.0, rounds: int = 2, tolerance: float = 0.25, rank: str = "max"
+                       eta: float = 3.0, rounds: int = 2, tolerance: float = 0.25, rank: str = "max"
                        ) -> Allocation:
     """Successive halving across each family's subtasks, with a recheck (module doc)."""
     if eta <= 1:
@@ -239,7 +244,7 @@ def _recheck(run: _Run, i: int, tolerance: float) -> None:
             return
 
 
-def ucb(problems: Sequence[Problem], oracle: Oracle, *, budget: int | None = None, seed: int = 0, c: float = 0.1,
+def ucb(problems: Sequence[Problem], oracle: Oracle, *, budget: int | None = None, seed: int = 0, c: float = 0.05,
         rounds: int = 2, max_per_subtask: int | None = None, rank: str = "max") -> Allocation:
     """A bandit per family with an optimistic index and a per-subtask stopping rule (module doc)."""
     if c < 0:
@@ -250,7 +255,7 @@ def ucb(problems: Sequence[Problem], oracle: Oracle, *, budget: int | None = Non
         fam = run.family(p)
         total = sum(fam.counts.values())
 
-        def index(a: int) -> float:
+        def index(a: int, p: Problem = p, fam: _Family = fam, total: int = total) -> float:
             n = fam.counts.get(p.arms[a], 0)
             if n < rounds:
                 return math.inf
@@ -261,7 +266,7 @@ def ucb(problems: Sequence[Problem], oracle: Oracle, *, budget: int | None = Non
         while len(done) < min(cap, len(p.arms)) and run.can_pull():
             rest = [a for a in range(len(p.arms)) if a not in done]
             best_seen = max((r for a, r in run.alloc.evaluated[i].items() if r is not None), default=None)
-            top = max(rest, key=lambda a: (index(a), fam.rank(p.arms[a]), -a))
+            top = max(rest, key=lambda a, p=p, fam=fam: (index(a), fam.rank(p.arms[a]), -a))
             if best_seen is not None and best_seen >= index(top):
                 break
             run.pull(i, top)

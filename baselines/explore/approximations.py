@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.components import Built, build_component
+from bench.components import Built
 from bench.ids import derive_seed
 from bench.model import Step, Trajectory
 from bench.protocols import JudgeItem
@@ -73,7 +73,7 @@ def _assignments(plan: SamplePlan, items: list[tuple[PlannedSubtask, list[Arm]]]
     out: list[_Seq] = []
     if policy is not None:
         chosen: list[tuple[PlannedSubtask, Arm] | None] = []
-        for sub, arms in items:
+        for sub, _arms in items:
             dec = policy.decide(sub.text, sub.action)
             chosen.append((sub, Arm(dec.tool, dict(dec.params), dict(_region_json(dec.region)))) if dec else None)
         out.append(_Seq(plan, "policy", tuple(chosen)))

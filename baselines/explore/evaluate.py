@@ -23,12 +23,17 @@ subtask's value without breaking any other dimension" from the sidecars (``reach
 ``overall``). The weight-free ``checklist-heuristic`` judge gets the suite's own measurable
 checks for the criteria they match (the goal criterion about the same dimension and value, the
 preserve criteria) and its lexicon otherwise. Any other registered judge (a VLM rubric) can be
-named too. The reward of a record is one score of its judge (:data:`REWARD_SCORES`).
+named too. The reward of a record (:func:`reward_of`) is the ``attributes`` judge's ``overall``
+(the mean of reached and kept); for ``checklist-heuristic`` the mean of its goal and preserve
+pass rates, and none when the goal criterion was undecidable (an edit whose effect the judge
+cannot see must not earn the preserve criteria's full marks); for any other judge its
+``overall`` score, else its first declared score; or the score named by ``reward_scores``.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,12 +55,12 @@ from .plans import PlannedSubtask, SamplePlan
 
 log = logging.getLogger(__name__)
 
-__all__ = ["REWARD_SCORES", "ExploreConfig", "Explorer", "Outcome", "record_key", "reward_score_of",
+__all__ = ["REWARD_SCORES", "ExploreConfig", "Explorer", "Outcome", "record_key", "reward_of", "reward_score_of",
            "subtask_sample"]
 
 RECORD_KIND = "exploration"
 #: The score that is a record's reward, per judge name (others: ``overall`` if declared, else the first).
-REWARD_SCORES: dict[str, str] = {"attributes": "overall", "checklist-heuristic": "pass_rate"}
+REWARD_SCORES: dict[str, str] = {"attributes": "overall", "checklist-heuristic": "goal+preserve"}
 BASES: tuple[str, ...] = ("original", "sequential")
 EXPLORE_SYSTEM = "explore"
 
@@ -112,6 +117,21 @@ def reward_score_of(built: Built, overrides: Mapping[str, str] | None = None) ->
     return "overall" if "overall" in specs or not specs else specs[0]
 
 
+def reward_of(rule: str, scores: Mapping[str, Any]) -> float | None:
+    """The reward a judgement's ``scores`` give under ``rule`` (a score name, or ``goal+preserve``)."""
+
+    def num(name: str) -> float | None:
+        v = scores.get(name)
+        return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+    if rule == "goal+preserve":
+        goal, keep = num("goal_pass_rate"), num("preserve_pass_rate")
+        if goal is None:
+            return None
+        return goal if keep is None else (goal + keep) / 2
+    return num(rule)
+
+
 def _spec_of(store: RunStore, image_id: str) -> dict[str, Any] | None:
     data = store.images.get_sidecar(image_id, SIDE_CAR_SUFFIX)
     if data is None:
@@ -155,8 +175,8 @@ class Explorer:
     exists are returned from the index and not written again.
     """
 
-    def __init__(self, store: RunStore, config: ExploreConfig, sink: Callable[[dict[str, Any]], None] | None = None
-                 ) -> None:
+    def __init__(self, store: RunStore, config: ExploreConfig, sink: Callable[[dict[str, Any]], None] | None = None,
+                 *, preload: bool = True) -> None:
         self.store = store
         self.config = config
         self.sink = sink
@@ -169,13 +189,14 @@ class Explorer:
         self.tool_calls = 0
         self.judge_calls = 0
         self.new_records = 0
-        for _, rec in store.records("explorations"):
-            if rec.get("kind", RECORD_KIND) != RECORD_KIND or "key" not in rec:
-                continue
-            self._remember(rec)
+        if preload:
+            for _, rec in store.records("explorations"):
+                if rec.get("kind", RECORD_KIND) == RECORD_KIND and "key" in rec:
+                    self.remember(rec)
 
     # -- caches ----------------------------------------------------------------------------------------
-    def _remember(self, rec: Mapping[str, Any]) -> None:
+    def remember(self, rec: Mapping[str, Any]) -> None:
+        """Add a record (and its edit and judgement) to the index and the content caches."""
         self.index[rec["key"]] = dict(rec)
         if rec.get("edit_key"):
             self._edits.setdefault(rec["edit_key"], (rec.get("output"), rec.get("error") if rec.get("output") is None
@@ -310,20 +331,20 @@ class Explorer:
             verdict, subject, judged_now, js = self.judge_pair(built, plan, sub, input_id, out_id)
             seconds += js
         scores = verdict.get("scores") or {}
-        reward = scores.get(score_name) if verdict.get("status") == "ok" else None
+        reward = reward_of(score_name, scores) if verdict.get("status") == "ok" else None
         rec = {
             "kind": RECORD_KIND, "key": key, "suite": plan.suite, "sample_id": plan.sample.id,
             "system_id": plan.system_id, "subtask": sub.id, "subtask_text": sub.text, "k": sub.index,
             "family": sub.family, "target": sub.target, "tool": arm.tool, "tool_id": self._tool_id(arm.tool),
             "params": arm.params, "region": arm.region, "basis": basis, "input": input_id, "output": out_id,
             "judge": built.spec.name, "judge_id": built.id, "reward_score": score_name,
-            "reward": float(reward) if isinstance(reward, (int, float)) else None,
+            "reward": reward,
             "scores": scores, "na": verdict.get("na") or {}, "status": verdict.get("status") or "error",
             "error": verdict.get("error"), "seconds": round(seconds, 6), "tool_calls": int(ran),
             "judge_calls": int(judged_now), "cached": {"edit": not ran, "judgement": out_id is not None and not judged_now},
             "edit_key": self.edit_key(arm, input_id), "judge_key": subject,
         }
-        self._remember(rec)
+        self.remember(rec)
         self.new_records += 1
         if self.sink is not None:
             self.sink(rec)

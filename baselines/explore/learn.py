@@ -4,10 +4,13 @@ Paper A: "the orchestrator learns from these judged outcomes, preferring the too
 that produce the strongest edits". :func:`learn_policy` reads the run's exploration records on
 the original image, keeps the *training* samples of a seeded, sample-disjoint split, and:
 
-1. per family of similar subtasks (:func:`~baselines.explore.plans.family_of`), averages each
-   candidate signature's reward (tool and region; a failed candidate counts 0) and takes the best
-   (``pool="family"``, the default: one noisy subtask cannot flip a family's choice) — or each
-   subtask's own best candidate (``pool="subtask"``);
+1. per family of similar subtasks (:func:`~baselines.explore.plans.family_of`), picks one
+   candidate signature (tool and region): the one that was the best candidate on the most of the
+   family's subtasks (``pool="vote"``, the default: paper A's supervised learning on high-reward
+   choices, which for equal features predicts the most frequent best choice), or the one with the
+   highest mean reward (``pool="mean"``: the best expected reward for a policy that sees only the
+   text, which prefers a generalist that never fails to a specialist that sometimes does), or
+   each subtask's own best candidate (``pool="subtask"``);
 2. prunes subtasks no candidate improved on leaving the image as it was (no tool could execute
    them), and counts them;
 3. writes one policy entry per distinct subtask text (the pooled choice, with that subtask's own
@@ -41,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.ids import content_hash
-from bench.scene import CONTEXT_KEYS, VOCAB
+from bench.scene import VOCAB
 from bench.store import RunStore
 
 from .candidates import region_label
@@ -54,6 +57,7 @@ __all__ = ["KINDS", "LearnResult", "Split", "fixed_policy", "learn_policy", "ran
            "strengths_recovered"]
 
 KINDS = ("nearest-neighbour", "linear", "table")
+POOLS = ("vote", "mean", "subtask")
 FORMAT = "editbench.orchestrator-policy"
 
 
@@ -115,7 +119,7 @@ def _subtask_best(recs: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any] 
 
 
 def learn_policy(run_dir: str, out: str | Path | None = None, *, kind: str = "nearest-neighbour",
-                 judge: str | None = None, holdout: float = 0.3, seed: int = 0, pool: str = "family",
+                 judge: str | None = None, holdout: float = 0.3, seed: int = 0, pool: str = "vote",
                  expand: bool = True, ngrams: Sequence[int] = (1, 2), min_similarity: float = 0.2,
                  systems: Sequence[str] = ()) -> LearnResult:
     """Learn a policy from the run's exploration records (module doc) and write it to ``out`` if given."""
@@ -123,8 +127,8 @@ def learn_policy(run_dir: str, out: str | Path | None = None, *, kind: str = "ne
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    if pool not in ("family", "subtask"):
-        raise ValueError(f"pool must be 'family' or 'subtask', got {pool!r}")
+    if pool not in POOLS:
+        raise ValueError(f"pool must be one of {', '.join(POOLS)}, got {pool!r}")
     store = RunStore.open(run_dir)
     grouped = records_by_subtask(store, basis="original", judge=judge)
     if systems:
@@ -143,8 +147,9 @@ def learn_policy(run_dir: str, out: str | Path | None = None, *, kind: str = "ne
         jid = primary_judges(recs)[0]
         per_sub[key] = [r for r in recs if r["judge_id"] == jid]
         judges_used[jid] += 1
-    # 1. family means per signature
+    # 1. per family: mean reward and best-candidate votes per signature
     sums: dict[str, dict[tuple[str, str], list[float]]] = defaultdict(lambda: defaultdict(list))
+    votes: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
     order: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for recs in per_sub.values():
         fam = recs[0]["family"]
@@ -153,11 +158,18 @@ def learn_policy(run_dir: str, out: str | Path | None = None, *, kind: str = "ne
             sums[fam][sig].append(r["reward"] if r.get("reward") is not None else 0.0)
             if sig not in order[fam]:
                 order[fam].append(sig)
+        best, improves = _subtask_best(recs)
+        if best is not None and improves:
+            votes[fam].update({_sig(r) for r in recs if r.get("reward") is not None and r["reward"] >= best["reward"] - 1e-9})
     families: dict[str, Any] = {}
     for fam, per in sums.items():
         means = {sig: sum(v) / len(v) for sig, v in per.items()}
-        best = max(order[fam], key=lambda s: (means[s], -order[fam].index(s)))
-        families[fam] = {"best": list(best), "means": {f"{t}@{r}": round(m, 6) for (t, r), m in means.items()},
+        by_vote = max(order[fam], key=lambda s: (votes[fam][s], means[s], -order[fam].index(s)))
+        by_mean = max(order[fam], key=lambda s: (means[s], votes[fam][s], -order[fam].index(s)))
+        families[fam] = {"best": list(by_mean if pool == "mean" else by_vote), "by_vote": list(by_vote),
+                         "by_mean": list(by_mean),
+                         "means": {f"{t}@{r}": round(m, 6) for (t, r), m in means.items()},
+                         "votes": {f"{t}@{r}": n for (t, r), n in votes[fam].items()},
                          "subtasks": max(len(v) for v in per.values())}
     # 2-3. decisions per training subtask, pruning what nothing could do
     chosen: dict[str, list[tuple[dict[str, Any], float, str]]] = defaultdict(list)
@@ -171,7 +183,7 @@ def learn_policy(run_dir: str, out: str | Path | None = None, *, kind: str = "ne
                            "no candidate improved on leaving the image unchanged"})
             continue
         pick: Mapping[str, Any] = best
-        if pool == "family":
+        if pool != "subtask":
             want = tuple(families[recs[0]["family"]]["best"])
             pick = next((r for r in recs if _sig(r) == want and r.get("reward") is not None), best)
         decision = {"tool": pick["tool"], "params": pick["params"], "region": pick["region"]}
@@ -279,9 +291,13 @@ def _linear(entries: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
     if len(classes) == 1:
         w, b = np.zeros((1, len(vocab))), np.zeros(1)
     else:
+        import warnings
+
         from sklearn.linear_model import LogisticRegression
 
-        model = LogisticRegression(C=100.0, max_iter=2000).fit(x, y)
+        with warnings.catch_warnings():  # one row per text: "more classes than half the samples" is expected
+            warnings.simplefilter("ignore", UserWarning)
+            model = LogisticRegression(C=100.0, max_iter=2000).fit(x, y)
         w, b = model.coef_, model.intercept_
         if len(classes) == 2:  # scikit-learn gives one row for two classes: score class 1 against class 0
             w, b = np.vstack([-w[0] / 2, w[0] / 2]), np.array([-b[0] / 2, b[0] / 2])

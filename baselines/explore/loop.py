@@ -26,7 +26,7 @@ from typing import Any
 from bench.progress import progress
 from bench.store import RunStore
 
-from .adaptive import ALLOCATORS, Allocation, Comparison, Problem, Pull, compare
+from .adaptive import ALLOCATORS, Comparison, Problem, Pull, compare
 from .candidates import Arm
 from .evaluate import ExploreConfig, Explorer
 from .plans import PlannedSubtask, SamplePlan, read_plans
@@ -159,6 +159,60 @@ def exhaustive_records(explorer: Explorer, work: Workload, judge_id: str | None 
     return by
 
 
+# -- parallel exhaustive exploration ----------------------------------------------------------------
+_WORKER: dict[str, Explorer] = {}
+
+
+def _explore_plan(task: tuple[str, ExploreConfig, SamplePlan, frozenset[str]]) -> tuple[list[dict[str, Any]], int, int]:
+    """Worker: every candidate of one plan's subtasks whose record is not in ``skip``; records are
+    handed back (the driver alone writes the store)."""
+    root, config, plan, skip = task
+    key = f"{root}|{id(config)}"
+    explorer = _WORKER.get(key)
+    if explorer is None:
+        explorer = _WORKER[key] = Explorer(RunStore(root), config, preload=False)
+    t0, j0 = explorer.tool_calls, explorer.judge_calls
+    from .evaluate import record_key
+
+    judge_ids = [explorer.judge(spec).id for spec in explorer.judge_specs_for(plan)]
+    out: list[dict[str, Any]] = []
+    for sub in plan.subtasks:
+        for arm in explorer.arms(plan, sub):
+            keys = {record_key(plan.suite, plan.sample.id, plan.system_id, sub.id, arm, "original", plan.source_id, j)
+                    for j in judge_ids}
+            if keys <= skip:
+                continue
+            got = explorer.evaluate(plan, sub, arm)
+            out.extend(r for r in got.records if r["key"] not in skip)
+    return out, explorer.tool_calls - t0, explorer.judge_calls - j0
+
+
+def _prefill(store: RunStore, explorer: Explorer, plans: Sequence[SamplePlan], workers: int,
+             show_progress: bool | None) -> None:
+    """Evaluate every candidate of ``plans`` in ``workers`` forked processes, one plan per task."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    skip = frozenset(explorer.index)
+    bar = progress(len(plans), "explore (workers)", show_progress)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method)) as pool:
+            futures = [pool.submit(_explore_plan, (str(store.root), explorer.config, plan, skip)) for plan in plans]
+            for fut in as_completed(futures):
+                records, tools, judges = fut.result()
+                for rec in records:
+                    if rec["key"] not in explorer.index:
+                        store.append("explorations", rec)
+                        explorer.remember(rec)
+                        explorer.new_records += 1
+                explorer.tool_calls += tools
+                explorer.judge_calls += judges
+                bar.update(1)
+    finally:
+        bar.close()
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -166,10 +220,11 @@ def _now() -> str:
 def explore(run_dir: str, config: ExploreConfig | None = None, *, systems: Sequence[str] = (),
             samples: Iterable[tuple[str, str]] | None = None, adaptive: str | None = None,
             budget: int | None = None, seed: int = 0, options: dict[str, Any] | None = None,
-            show_progress: bool | None = None) -> ExploreSummary:
+            workers: int = 1, show_progress: bool | None = None) -> ExploreSummary:
     """Explore the plans of the run at ``run_dir`` (resumable; module doc). ``adaptive`` names an
-    allocator (``successive-halving`` | ``ucb``); ``options`` go to it (``eta``, ``tolerance``, ``c``,
-    ``max_per_subtask``)."""
+    allocator (``successive-halving`` | ``ucb``); ``options`` go to it (``eta``, ``rounds``,
+    ``tolerance``, ``c``, ``rank``, ``max_per_subtask``). ``workers > 1`` runs an exhaustive
+    exploration in that many processes (adaptive allocation is sequential by nature)."""
     config = config or ExploreConfig()
     method = adaptive or "exhaustive"
     if method not in ALLOCATORS:
@@ -186,6 +241,8 @@ def explore(run_dir: str, config: ExploreConfig | None = None, *, systems: Seque
         summary.counts = counts_of(work)
         summary.candidates = summary.counts.candidates
         problems = work.problems()
+        if method == "exhaustive" and workers > 1 and budget is None:
+            _prefill(store, explorer, plans, workers, show_progress)
         bar = progress(len(problems), f"explore ({method})", show_progress)
         oracle = _live_oracle(explorer, work)
         seen_problems: set[int] = set()

@@ -23,8 +23,9 @@ The tools (regions: ``full`` is the whole image; named regions as in :mod:`bench
     A relighting tool, whole image only: exact on ``time_of_day`` and ``mood_lighting``. Poor at
     ``season``: it imitates the season with a colour grade (winter -> ``cool_blue``, autumn ->
     ``warm_cinematic``, spring -> ``pastel``, summer -> ``vibrant``) and leaves the season as it
-    was. It relights photographs only: on any other ``artistic_medium`` it changes nothing. Every
-    other dimension is left unchanged.
+    was. It relights photographs only: on any other ``artistic_medium`` it changes nothing. It
+    needs to see the sun: under ``foggy`` or ``stormy`` weather it changes the mood lighting but
+    not the time of day. Every other dimension is left unchanged.
 ``scene-style``
     A stylisation tool, whole image only: exact on ``artistic_medium`` and ``color_grading``;
     every other dimension is left unchanged.
@@ -39,9 +40,12 @@ on ``bottom`` for location, architecture and season; ``scene-precise`` on ``top`
 and atmospheric effects; ``scene-lighting`` for time of day and mood; ``scene-style`` for
 grading and medium; ``scene-leaky`` for the time period (no other tool changes it; the side
 effect is its cost). On a non-photographic source ``scene-leaky`` is the best remaining
-choice for time of day and mood. Those are also the tools' states that matter in sequence:
-a medium change before a relighting step makes the relighting do nothing, and a leaky step
-can undo what an earlier step set (season -> weather, weather -> atmospheric effects...).
+choice for time of day and mood, and under fog or storm for the time of day. Those are also
+the states that matter in sequence, where paper A's original-image criterion can fail: a
+weather step making it foggy before a time-of-day step, or a medium change before any
+relighting, leaves the relighting without effect although it works on the original image; and a
+leaky step can undo what an earlier step set (atmospheric effects -> weather, era ->
+architecture, grading -> mood...).
 
 Every tool: an input without a ``.scene.json`` sidecar is a ``ToolError``; a call that changes
 nothing returns the input image itself (same id, nothing rendered); equal inputs and parameters
@@ -63,9 +67,8 @@ from bench import registry
 from bench.errors import ToolError
 from bench.model import Region
 from bench.protocols import Component
-from bench.scene import RENDER_VERSION, SIDE_CAR_SUFFIX, SPEC_VERSION, VOCAB, SceneSpec
+from bench.scene import RENDER_VERSION, SIDE_CAR_SUFFIX, SPEC_VERSION, VOCAB, SceneSpec, render
 from bench.scene import edit as edit_spec
-from bench.scene import render
 
 from .scene_tool import SceneTool, resolve_changes
 
@@ -103,6 +106,8 @@ NEIGHBOUR: dict[str, str] = {
     "color_grading": "mood_lighting",
     "artistic_medium": "color_grading",
 }
+#: Weather under which scene-lighting cannot move the sun (time of day unchanged).
+NO_SUN: tuple[str, ...] = ("foggy", "stormy")
 #: How scene-lighting imitates a season: with a colour grade.
 SEASON_GRADES: dict[str, str] = {"winter": "cool_blue", "autumn": "warm_cinematic", "spring": "pastel",
                                  "summer": "vibrant"}
@@ -199,14 +204,16 @@ class SceneLighting(_SceneVariant):
     description = (
         "Relighting tool for photographs (whole image): changes the time of day and the mood lighting exactly. "
         "Poor at seasons: it imitates one with a colour grade and leaves the season unchanged. Does nothing on "
-        "paintings, sketches or other non-photographic media. Other dimensions are left unchanged."
+        "paintings, sketches or other non-photographic media, and cannot move the sun under fog or storm (the "
+        "mood still changes). Other dimensions are left unchanged."
     )
 
     def effect(self, spec: SceneSpec, changes: Mapping[str, str], region: Region | None) -> dict[str, str]:
         self._need_whole(region)
         if spec.artistic_medium != "photo":
             return {}
-        out = {d: v for d, v in changes.items() if d in ("time_of_day", "mood_lighting")}
+        lit = ("mood_lighting",) if spec.weather in NO_SUN else ("time_of_day", "mood_lighting")
+        out = {d: v for d, v in changes.items() if d in lit}
         if "season" in changes and "color_grading" not in changes:
             out["color_grading"] = SEASON_GRADES[changes["season"]]
         return out

@@ -64,13 +64,22 @@ def parse_tiny(base: str) -> TinyConfig | None:
 
 
 def corpus(records: Sequence[TrainRecord], opts: TrainOptions, description: bool) -> list[str]:
-    """The texts a tiny tokenizer is trained on: prompts and targets of the training records."""
-    from .records import SYSTEM_PROMPT
+    """The texts a tiny tokenizer is trained on: each training record's conversation as the chat
+    template renders it (system prompt, request, plan), so what is frequent there merges."""
+    from .tinylm import CHAT_TEMPLATE
 
-    texts = [SYSTEM_PROMPT, "Goal: Keep: nothing named State: Scene:"]
+    import jinja2
+
+    tmpl = jinja2.Environment().from_string(CHAT_TEMPLATE)
+    texts = []
     for r in records:
-        texts.append(prompt_text(r.input, description=description))
-        texts.append(target_text(r.plan, target=opts.target, reasoning_order=opts.reasoning_order))
+        msgs = [{"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "user", "content": prompt_text(r.input, description=description)}]
+        text = tmpl.render(messages=msgs, add_generation_prompt=True) + target_text(
+            r.plan, target=opts.target, reasoning_order=opts.reasoning_order)
+        for special in ("<|im_start|>", "<|im_end|>"):  # single tokens of their own: not merge material
+            text = text.replace(special, "\x00")
+        texts.extend(t for t in text.split("\x00") if t)
     return texts
 
 

@@ -1,12 +1,14 @@
 """Small planners from a config: a tokenizer trained in code on the data, and a random-weight causal LM.
 
 What the CPU testbed and the tests train. Nothing is downloaded: the tokenizer is a byte-level BPE
-trained here on the training texts (prompts and plans), with **no pre-tokenizer split**, so its
-merges may cross spaces and punctuation and the plan JSON's fixed fragments (``", "action": "``)
-become single tokens; the model is a Qwen2-architecture decoder built from a small config with
-seeded random weights. Both are saved with ``save_pretrained`` into one folder, with a Qwen-style
-chat template, so the trainer, the ``transformers`` backend and a user load them exactly as they
-would a downloaded checkpoint.
+trained here on the training texts (whole rendered conversations: system prompt, request and plan),
+with **no pre-tokenizer split**, so its merges may cross spaces and punctuation: the system prompt
+and the plan JSON's fixed fragments (``", "action": "``) become a few tokens, which keeps sequences
+short enough to train on a CPU. The model is a Llama-architecture decoder built from a small config
+with seeded random weights (Llama, because ``AutoTokenizer`` then keeps the tokenizer as saved; for
+a Qwen2 config it would substitute Qwen2's pre-tokenizer). Both are saved with ``save_pretrained``
+into one folder, with a Qwen-style chat template, so the trainer, the ``transformers`` backend and
+a user load them exactly as they would a downloaded checkpoint.
 """
 
 from __future__ import annotations
@@ -27,14 +29,14 @@ CHAT_TEMPLATE = (
 
 @dataclass(frozen=True)
 class TinyConfig:
-    """The decoder's size. The default (~1.3 M parameters with a 2,000-token vocabulary) learns the
+    """The decoder's size. The default (~0.5 M parameters with a 2,000-token vocabulary) learns the
     testbed's structured plans on a CPU in minutes."""
 
-    hidden: int = 128
-    layers: int = 4
+    hidden: int = 96
+    layers: int = 3
     heads: int = 4
     kv_heads: int = 2
-    intermediate: int = 384
+    intermediate: int = 256
     max_positions: int = 1024
     vocab_size: int = 2000
     seed: int = 0
@@ -62,11 +64,11 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 2000) -> Any:
 
 
 def tiny_model(tokenizer: Any, config: TinyConfig = TinyConfig()) -> Any:
-    """A random-weight ``Qwen2ForCausalLM`` sized by ``config`` for ``tokenizer`` (seeded)."""
+    """A random-weight ``LlamaForCausalLM`` sized by ``config`` for ``tokenizer`` (seeded)."""
     import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
+    from transformers import LlamaConfig, LlamaForCausalLM
 
-    cfg = Qwen2Config(
+    cfg = LlamaConfig(
         vocab_size=len(tokenizer), hidden_size=config.hidden, intermediate_size=config.intermediate,
         num_hidden_layers=config.layers, num_attention_heads=config.heads, num_key_value_heads=config.kv_heads,
         max_position_embeddings=config.max_positions, tie_word_embeddings=True,
@@ -74,7 +76,7 @@ def tiny_model(tokenizer: Any, config: TinyConfig = TinyConfig()) -> Any:
         use_cache=True,
     )
     torch.manual_seed(config.seed)
-    model = Qwen2ForCausalLM(cfg)
+    model = LlamaForCausalLM(cfg)
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     return model
@@ -90,6 +92,12 @@ def save_tiny_base(folder: str | os.PathLike, texts: Iterable[str], config: Tiny
     os.makedirs(folder, exist_ok=True)
     model.save_pretrained(folder)
     tok.save_pretrained(folder)
+    cfg_path = os.path.join(folder, "tokenizer_config.json")
+    with open(cfg_path, encoding="utf-8") as fh:
+        tok_cfg = json.load(fh)
+    tok_cfg["tokenizer_class"] = "TokenizersBackend"  # load exactly this tokenizer.json, whatever the model
+    with open(cfg_path, "w", encoding="utf-8") as fh:
+        json.dump(tok_cfg, fh, indent=1)
     with open(os.path.join(folder, "tiny_config.json"), "w", encoding="utf-8") as fh:
         json.dump(config.to_dict(), fh, indent=1)
     return folder

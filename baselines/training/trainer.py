@@ -25,6 +25,7 @@ import logging
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,7 +314,9 @@ class Trainer:
                     order = (epoch, _epoch_order(len(data), opts.seed, epoch))
                 idx = order[1][b * opts.batch_size:(b + 1) * opts.batch_size]
                 metrics = self._step(model, optim, acc, idx, ref, counters)
-                sched.step()
+                with warnings.catch_warnings():  # a skipped batch still advances the schedule, on purpose
+                    warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step()`")
+                    sched.step()
                 step += 1
                 metrics.update(step=step, epoch=epoch, lr=sched.get_last_lr()[0])
                 history.append(metrics)

@@ -210,7 +210,8 @@ class TransformersBackend(BackendBase):
         revision: the hub revision to load (pin a commit for reproducible runs); ignored for
             a local folder, whose identity is its content hash.
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda`` (``cuda:1`` works too).
-        dtype: ``auto`` (bfloat16 on CUDA, float32 on CPU), ``bfloat16``, ``float16``, ``float32``.
+        dtype: ``auto`` (bfloat16 on CUDA, float16 on GPUs without it, float32 on CPU), ``bfloat16``,
+            ``float16``, ``float32``.
         max_batch: the most requests generated together (transport: not in the spec).
         max_new_tokens: the budget of a request whose ``max_tokens`` is ``None``.
         attn_implementation: passed to ``from_pretrained`` (``sdpa``, ``flash_attention_2``...).
@@ -276,8 +277,11 @@ class TransformersBackend(BackendBase):
                 f"transformers backend {self.model!r}: device {device!r} asked for, but CUDA is not available"
             )
         dtype = self.dtype
-        if dtype == "auto":
-            dtype = "bfloat16" if device.startswith("cuda") else "float32"
+        if dtype == "auto":  # bfloat16 on a GPU that has it (float16 on older ones), float32 on CPU
+            if device.startswith("cuda"):
+                dtype = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+            else:
+                dtype = "float32"
         return device, dtype
 
     def _loaded(self) -> _Loaded:

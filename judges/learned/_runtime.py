@@ -61,11 +61,13 @@ def resolve_device(device: str, who: str) -> str:
 
 
 def resolve_dtype(dtype: str, device: str) -> Any:
-    """The torch dtype the network runs in (``auto``: bfloat16 on CUDA, float32 elsewhere)."""
+    """The torch dtype the network runs in (``auto``: bfloat16 on CUDA, float16 where it lacks bf16, else float32)."""
     import torch
 
     if dtype == "auto":
-        return torch.bfloat16 if device.startswith("cuda") else torch.float32
+        if device.startswith("cuda"):
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32
     return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
 
 
@@ -172,11 +174,15 @@ def align_to_source(source: Image.Image, result: Image.Image) -> tuple[Image.Ima
     return src, res.resize(src.size, Image.LANCZOS), note
 
 
-def tensor_batch(arrays: Sequence[np.ndarray], device: str) -> Any:
-    """Stack equal-size ``(H, W, 3)`` uint8 arrays into a ``(N, 3, H, W)`` uint8 tensor on ``device``."""
+def tensor_batch(images: Sequence[Image.Image], device: str) -> Any:
+    """Equal-size PIL images -> a ``(N, 3, H, W)`` uint8 tensor on ``device`` (pinned, asynchronous copy).
+
+    Converting per chunk, just before its forward pass, lets the CPU prepare the next chunk while
+    the GPU computes this one.
+    """
     import torch
 
-    x = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
+    x = torch.from_numpy(np.stack([to_uint8(im) for im in images])).permute(0, 3, 1, 2)
     if device != "cpu":
         x = x.pin_memory().to(device, non_blocking=True)
     return x
@@ -240,10 +246,11 @@ def chunks(idxs: Sequence[int], size: int) -> Iterator[list[int]]:
         yield list(idxs[start : start + size])
 
 
-def group_by_shape(arrays: dict[int, np.ndarray]) -> dict[tuple[int, ...], list[int]]:
-    groups: dict[tuple[int, ...], list[int]] = {}
-    for i, a in arrays.items():
-        groups.setdefault(a.shape, []).append(i)
+def group_by_size(images: dict[int, Image.Image]) -> dict[tuple[int, int], list[int]]:
+    """Indices grouped by image size (first-seen order), so each group stacks into one batch."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, im in images.items():
+        groups.setdefault(im.size, []).append(i)
     return groups
 
 

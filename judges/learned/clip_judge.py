@@ -49,12 +49,11 @@ from ._runtime import (
     LearnedJudge,
     autocast,
     chunks,
-    group_by_shape,
+    group_by_size,
     is_local_path,
     model_input,
     path_identity,
     tensor_batch,
-    to_uint8,
 )
 
 log = logging.getLogger(__name__)
@@ -295,11 +294,10 @@ class CLIPJudge(LearnedJudge):
                 for i, v in zip(chunk, F.normalize(e.float(), dim=-1), strict=True):
                     out[i] = v
             return torch.stack(out)
-        arrays = {i: to_uint8(im) for i, im in enumerate(images)}
         crop = clip.resize_mode == "shortest"
-        for idxs in group_by_shape(arrays).values():
+        for idxs in group_by_size(dict(enumerate(images))).values():
             for chunk in chunks(idxs, self.batch_size):
-                x = tensor_batch([arrays[i] for i in chunk], device)
+                x = tensor_batch([images[i] for i in chunk], device)
                 x = model_input(x, clip.size, clip.mean, clip.std, crop=crop, mode=clip.interpolation)
                 with torch.inference_mode(), autocast(device, dtype):
                     e = clip.model.encode_image(x)
@@ -360,27 +358,33 @@ class CLIPJudge(LearnedJudge):
             )
         e_img = self.embed_images(clip, images, device, dtype)
         e_txt = self.embed_texts(clip, list(texts), device, dtype)
-        for i in ok:
-            r_res, r_src, r_goal, r_desc, r_tgt = rows[i]
-            scores = {
-                "clip_text": float(e_img[r_res] @ e_txt[r_goal]),
-                "clip_image": float(e_img[r_res] @ e_img[r_src]),
-            }
+        # Every cosine at once on the device, one transfer back (no per-item synchronisation).
+        res, src, goal = (torch.tensor([rows[i][k] for i in ok], device=e_img.device) for k in range(3))
+        with_desc = [i for i in ok if rows[i][3] is not None]
+        cos_text = (e_img[res] * e_txt[goal]).sum(-1).tolist()
+        cos_image = (e_img[res] * e_img[src]).sum(-1).tolist()
+        direction: dict[int, tuple[float, float, float]] = {}
+        if with_desc:
+            pick = {k: torch.tensor([rows[i][k] for i in with_desc], device=e_img.device) for k in range(5)}
+            d_img = e_img[pick[0]] - e_img[pick[1]]
+            d_txt = e_txt[pick[4]] - e_txt[pick[3]]
+            n_img, n_txt = d_img.norm(dim=-1), d_txt.norm(dim=-1)
+            cos = (d_img * d_txt).sum(-1) / (n_img * n_txt).clamp_min(1e-12)
+            direction = dict(
+                zip(with_desc, zip(cos.tolist(), n_img.tolist(), n_txt.tolist(), strict=True), strict=True)
+            )
+        for k, i in enumerate(ok):
+            scores = {"clip_text": cos_text[k], "clip_image": cos_image[k]}
             na: dict[str, str] = {}
-            if r_desc is None or r_tgt is None:
+            if i not in direction:
                 na["clip_dir"] = "the sample has no description of its source"
+            elif direction[i][1] < 1e-6:
+                na["clip_dir"] = "the result's CLIP embedding equals the source's: the edit has no direction"
+            elif direction[i][2] < 1e-6:
+                na["clip_dir"] = "the target text embeds like the description: the text has no direction"
             else:
-                d_img = e_img[r_res] - e_img[r_src]
-                d_txt = e_txt[r_tgt] - e_txt[r_desc]
-                if float(d_img.norm()) < 1e-6:
-                    na["clip_dir"] = (
-                        "the result's CLIP embedding equals the source's: the edit has no direction"
-                    )
-                elif float(d_txt.norm()) < 1e-6:
-                    na["clip_dir"] = "the target text embeds like the description: the text has no direction"
-                else:
-                    scores["clip_dir"] = float(torch.nn.functional.cosine_similarity(d_img, d_txt, dim=0))
-            text = ", ".join(f"{k} {v:.4f}" for k, v in scores.items())
+                scores["clip_dir"] = direction[i][0]
+            text = ", ".join(f"{name} {v:.4f}" for name, v in scores.items())
             it = items[i]
             out[i] = Judgement(
                 suite=it.suite,

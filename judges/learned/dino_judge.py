@@ -41,12 +41,11 @@ from ._runtime import (
     align_to_source,
     autocast,
     chunks,
-    group_by_shape,
+    group_by_size,
     is_local_path,
     model_input,
     path_identity,
     tensor_batch,
-    to_uint8,
 )
 
 log = logging.getLogger(__name__)
@@ -176,29 +175,29 @@ class DINOJudge(LearnedJudge):
             return [j for j in out if j is not None]
         device, dtype = self.runtime()
         dino = self.network(device)
-        src: dict[int, Any] = {}
-        res: dict[int, Any] = {}
-        notes: dict[int, str] = {}
-        for i in ok:
-            s, r, notes[i] = align_to_source(items[i].source, items[i].final)
-            src[i], res[i] = to_uint8(s), to_uint8(r)
+        pairs = {i: align_to_source(items[i].source, items[i].final) for i in ok}
         step = max(1, self.batch_size // 2)  # each pair is two images
-        for idxs in group_by_shape(src).values():
+        pending: list[tuple[list[int], Any, Any]] = []  # results stay on the device until all chunks run
+        for idxs in group_by_size({i: p[0] for i, p in pairs.items()}).values():
             for chunk in chunks(idxs, step):
-                x = tensor_batch([src[i] for i in chunk] + [res[i] for i in chunk], device)
+                x = tensor_batch([pairs[i][0] for i in chunk] + [pairs[i][1] for i in chunk], device)
                 tok = dino_tokens(dino, x, self.size, dtype)
                 a, b = tok[: len(chunk)], tok[len(chunk) :]
-                cls = F.cosine_similarity(a[:, 0], b[:, 0], dim=-1).tolist()
-                patch = F.cosine_similarity(a[:, dino.skip :], b[:, dino.skip :], dim=-1).mean(dim=1).tolist()
-                for i, c, p in zip(chunk, cls, patch, strict=True):
-                    it = items[i]
-                    text = f"DINOv2 cosine to the source: CLS {c:.4f}, patch {p:.4f} at {self.size}px. {notes[i]}"
-                    out[i] = Judgement(
-                        suite=it.suite,
-                        sample_id=it.sample.id,
-                        system_id=it.trajectory.system_id,
-                        judge_id="",
-                        scores={"dino_cls": float(c), "dino_patch": float(p)},
-                        rationale=text.strip(),
-                    )
+                cls = F.cosine_similarity(a[:, 0], b[:, 0], dim=-1)
+                patch = F.cosine_similarity(a[:, dino.skip :], b[:, dino.skip :], dim=-1).mean(dim=1)
+                pending.append((chunk, cls, patch))
+        for chunk, cls, patch in pending:
+            for i, c, p in zip(chunk, cls.tolist(), patch.tolist(), strict=True):
+                it = items[i]
+                text = (
+                    f"DINOv2 cosine to the source: CLS {c:.4f}, patch {p:.4f} at {self.size}px. {pairs[i][2]}"
+                )
+                out[i] = Judgement(
+                    suite=it.suite,
+                    sample_id=it.sample.id,
+                    system_id=it.trajectory.system_id,
+                    judge_id="",
+                    scores={"dino_cls": float(c), "dino_patch": float(p)},
+                    rationale=text.strip(),
+                )
         return [j for j in out if j is not None]

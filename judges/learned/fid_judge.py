@@ -52,11 +52,10 @@ from ._runtime import (
     LearnedJudge,
     autocast,
     chunks,
-    group_by_shape,
+    group_by_size,
     is_local_path,
     path_identity,
     tensor_batch,
-    to_uint8,
 )
 from .dino_judge import dino_tokens, load_dino
 
@@ -209,10 +208,9 @@ class _SetJudge(LearnedJudge):
     def feed(self, metric: Any, items: list[JudgeItem], device: str) -> None:
         """Sources as the real set, results as the fake set, in equal-size batches."""
         for real, images in ((True, [it.source for it in items]), (False, [it.final for it in items])):
-            arrays = {i: to_uint8(im) for i, im in enumerate(images)}
-            for idxs in group_by_shape(arrays).values():
+            for idxs in group_by_size(dict(enumerate(images))).values():
                 for chunk in chunks(idxs, self.batch_size):
-                    metric.update(tensor_batch([arrays[i] for i in chunk], device), real=real)
+                    metric.update(tensor_batch([images[i] for i in chunk], device), real=real)
 
     def _set_judgement(self, items: list[JudgeItem], **fields: Any) -> Judgement:
         first = items[0]

@@ -37,10 +37,9 @@ from ._runtime import (
     align_to_source,
     autocast,
     chunks,
-    group_by_shape,
+    group_by_size,
     path_identity,
     tensor_batch,
-    to_uint8,
     unscored,
 )
 
@@ -195,34 +194,32 @@ class LPIPSJudge(LearnedJudge):
             return [j for j in out if j is not None]
         device, dtype = self.runtime()
         model = self.network(device)
-        src: dict[int, Any] = {}
-        res: dict[int, Any] = {}
-        notes: dict[int, str] = {}
+        pairs: dict[int, tuple[Any, Any, str]] = {}
         for i in ok:
             if min(items[i].source.size) < MIN_SIDE[self.net]:
                 w, h = items[i].source.size
                 why = f"image {w}x{h} is smaller than LPIPS-{self.net}'s {MIN_SIDE[self.net]}-px minimum"
                 out[i] = unscored(items[i], [SCORE], why)
                 continue
-            s, r, notes[i] = align_to_source(items[i].source, items[i].final)
-            src[i], res[i] = to_uint8(s), to_uint8(r)
-        for idxs in group_by_shape(src).values():
+            pairs[i] = align_to_source(items[i].source, items[i].final)
+        pending: list[tuple[list[int], Any]] = []  # results stay on the device until every chunk is launched
+        for idxs in group_by_size({i: p[0] for i, p in pairs.items()}).values():
             for chunk in chunks(idxs, self.batch_size):
-                x0 = (
-                    tensor_batch([src[i] for i in chunk], device).float().div_(127.5).sub_(1.0)
-                )  # as im2tensor
-                x1 = tensor_batch([res[i] for i in chunk], device).float().div_(127.5).sub_(1.0)
+                # [-1, 1] as lpips.im2tensor maps pixels
+                x0 = tensor_batch([pairs[i][0] for i in chunk], device).float().div_(127.5).sub_(1.0)
+                x1 = tensor_batch([pairs[i][1] for i in chunk], device).float().div_(127.5).sub_(1.0)
                 with torch.inference_mode(), autocast(device, dtype):
-                    d = model(x0, x1).float().flatten().tolist()
-                for i, v in zip(chunk, d, strict=True):
-                    it = items[i]
-                    text = f"LPIPS-{self.net} {v:.4f} to the source. {notes[i]}".strip()
-                    out[i] = Judgement(
-                        suite=it.suite,
-                        sample_id=it.sample.id,
-                        system_id=it.trajectory.system_id,
-                        judge_id="",
-                        scores={SCORE: float(v)},
-                        rationale=text,
-                    )
+                    pending.append((chunk, model(x0, x1).float().flatten()))
+        for chunk, d in pending:
+            for i, v in zip(chunk, d.tolist(), strict=True):
+                it = items[i]
+                text = f"LPIPS-{self.net} {v:.4f} to the source. {pairs[i][2]}".strip()
+                out[i] = Judgement(
+                    suite=it.suite,
+                    sample_id=it.sample.id,
+                    system_id=it.trajectory.system_id,
+                    judge_id="",
+                    scores={SCORE: float(v)},
+                    rationale=text,
+                )
         return [j for j in out if j is not None]

@@ -52,9 +52,10 @@ In ``canaries.jsonl``: ``baseline`` (per judge and canary set: ``canaries{id: {s
 verdicts, error, model_resolved, endpoint_host}}, keys, model_resolved, at``; the first one per
 judge is the baseline) and ``check`` (one per judge run: ``status (baseline|ok|drift|error|n/a),
 reasons[], tolerance, scores{score: {n, mean_shift, mean_abs_shift, max_abs_shift,
-tolerance_abs, drift}}, verdict_flips{changed, of}, errors, canaries, model_resolved,
-baseline_model_resolved, model_changed, bypassed_cache, baseline_at, at``); the latest check of a
-judge is its drift status.
+tolerance_abs, drift}}, verdict_flips{changed, of}, errors, canaries, notes[], model_resolved,
+baseline_model_resolved, model_changed, cache (bypassed|off|none), baseline_at, at``); the
+latest check of a judge is its drift status. ``probe_error`` (``judge_id, error``) in
+``probes.jsonl`` says the hook could not probe a judge (a bug, logged).
 """
 
 from .canaries import CANARY_SET_VERSION, DEFAULT_TOLERANCE, canary_set, run_canaries

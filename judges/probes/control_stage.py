@@ -2,8 +2,9 @@
 
 Resumable like every stage: a control record is found by (judge id, controls version, suite,
 sample, control, real system, control image); what exists is not judged again (except ``error``
-records: transport failures are retried), and the judge's summary is recomputed from the records
-(the latest summary of a judge wins).
+records: transport failures are retried), and the judge's summary is recomputed from *every*
+control record of the judge in the run (so evidence only grows: the runner's small automatic probe
+after a large ``editbench probe`` keeps the large one's numbers); the latest summary wins.
 
 The real result's judgement is the one in ``judgements.jsonl`` when the judge has already judged
 it (so the gap compares with the very numbers the leaderboard shows); otherwise the probe judges it
@@ -215,10 +216,18 @@ def run_controls(store: RunStore, b: Built, plan: ControlPlan) -> dict[str, Any]
             )
             store.append("probes", rec)
             stored[case.key] = rec
-    wanted = {c.key for c in plan.cases}
-    records = [r for k, r in stored.items() if k in wanted and r["control"] != "real"]
+    # every control this judge was ever shown here (this version): more probing is more evidence,
+    # so a later small automatic probe never shrinks what a large `editbench probe` established
+    records = [r for r in stored.values() if r["control"] != "real"]
     return _summarise(
-        store, b, records, specs, declared, head.name if head else None, plan.seed, len(plan.reals)
+        store,
+        b,
+        records,
+        specs,
+        declared,
+        head.name if head else None,
+        plan.seed,
+        len({(r["suite"], r["sample_id"]) for r in records}),
     )
 
 

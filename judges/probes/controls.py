@@ -7,17 +7,19 @@ verdict, or a score below the real result's on the same sample); ``"pass"`` — 
 verdict, or a score no lower than the real result's); ``None`` — nothing is known. ``overall``
 is the expectation for a judge's overall score (one not tied to a criterion kind).
 
-=====================  ==========================================================  ====  ========  =======  =======
-control                what the judge is shown                                     goal  preserve  quality  overall
-=====================  ==========================================================  ====  ========  =======  =======
-``identity``           the source returned unchanged                               fail  pass      —        —
-``blank``              one flat colour (the source's mean colour)                  fail  fail      fail     fail
-``noise``              noise with the source's per-channel mean and spread         fail  fail      fail     fail
-``mismatched_result``  another sample's result (and its trajectory), this goal     fail  fail      —        fail
-``mismatched_goal``    this result judged against another sample's goal           fail  —         —        fail
-``degraded``           this result blurred and JPEG-compressed at quality 8        —     fail      fail     fail
-``over_edit``          this result with its tiles deranged (layout destroyed)      —     fail      —        fail
-=====================  ==========================================================  ====  ========  =======  =======
+=====================  ====================================================  ====  ====  ====  ====
+control                what the judge is shown                               goal  pres  qual  all
+=====================  ====================================================  ====  ====  ====  ====
+``identity``           the source returned unchanged                         fail  pass  —     —
+``blank``              one flat colour (the source's mean colour)            fail  fail  fail  fail
+``noise``              noise with the source's per-channel mean and spread   fail  fail  fail  fail
+``mismatched_result``  another sample's result (and its trajectory)          fail  fail  —     fail
+``mismatched_goal``    this result judged against another sample's goal      fail  —     —     fail
+``degraded``           this result blurred, then JPEG at quality 8           —     fail  fail  fail
+``over_edit``          this result with its tiles deranged (layout gone)     —     fail  —     fail
+=====================  ====================================================  ====  ====  ====  ====
+
+(pres = preserve, qual = quality, all = overall.)
 
 Why these images: the blank and the noise keep the source's colour statistics (its mean colour;
 its per-channel mean and spread, channels moving together), and the over-edit keeps the real

@@ -90,15 +90,19 @@ def judge_items(b: Built, items: Sequence[JudgeItem], judge: Any = None) -> list
     return out
 
 
-def uncached(b: Built) -> tuple[Any, bool]:
-    """A copy of the judge that bypasses the shared reply cache, and whether one was needed.
+def uncached(b: Built) -> tuple[Any, str]:
+    """The judge to use without the shared reply cache, and what was done: ``bypassed`` (a copy
+    with the cache switched off), ``off`` (its cache was off already) or ``none`` (it has none).
 
     Judges that use the cache expose it as a boolean attribute ``cache`` (the VLM judges' option);
     a shallow copy with ``cache=False`` shares the backend but neither reads nor writes the cache.
     Judges without one (metrics, the heuristic) compute afresh anyway and are returned as they are.
     """
-    if isinstance(getattr(b.obj, "cache", None), bool) and b.obj.cache:
-        clone = copy.copy(b.obj)
-        clone.cache = False
-        return clone, True
-    return b.obj, False
+    cache = getattr(b.obj, "cache", None)
+    if not isinstance(cache, bool):
+        return b.obj, "none"
+    if not cache:
+        return b.obj, "off"
+    clone = copy.copy(b.obj)
+    clone.cache = False
+    return clone, "bypassed"

@@ -43,7 +43,9 @@ def stability_records(
     """One ``stability`` record per (suite, score) this judge ranked at least two systems on."""
     if getattr(b.obj, "scope", "sample") != "sample":
         return []
-    specs = [sp for sp in b.score_specs() if score_kind(sp.name) is not None]
+    declared = getattr(b.obj, "score_kinds", None)
+    declared = dict(declared) if isinstance(declared, dict) else None
+    specs = [sp for sp in b.score_specs() if score_kind(sp.name, declared) is not None]
     mine = [j for j in judgements if j.judge_id == b.id and j.scope == "sample" and not j.versus]
     in_sample = sorted(
         g["system_id"] for g in guard if any(x["judge_id"] == b.id for x in g.get("in_sample", []))

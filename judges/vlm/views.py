@@ -15,17 +15,29 @@ from bench.model import Plan, Sample, Trajectory
 from bench.protocols import JudgeItem
 
 
-def image_part(img: Image.Image, known_id: str | None = None) -> ImagePart:
-    """An image part, reusing the store's id when known (the same id: both are of pixels)."""
-    return ImagePart(image_id=known_id, image=img) if known_id else ImagePart.from_pil(img)
+def image_part(img: Image.Image, known_id: str | None = None, load_png: Any = None) -> ImagePart:
+    """An image part, reusing the store's id when known (the same id: both are of pixels).
+
+    With the store's PNG at hand (``JudgeItem.load_png``) its bytes are sent as they are: decoding
+    and re-encoding two 512 px images per request costs more CPU than the request itself.
+    """
+    if not known_id:
+        return ImagePart.from_pil(img)
+    png = None
+    if load_png is not None:
+        try:
+            png = load_png(known_id)
+        except Exception:  # noqa: BLE001 - not stored: encode from pixels instead
+            png = None
+    return ImagePart(image_id=known_id, image=img, png=png)
 
 
 def source_part(item: JudgeItem) -> ImagePart:
-    return image_part(item.source, item.sample.image.id or None)
+    return image_part(item.source, item.sample.image.id or None, getattr(item, "load_png", None))
 
 
 def result_part(item: JudgeItem) -> ImagePart:
-    return image_part(item.final, item.trajectory.final)
+    return image_part(item.final, item.trajectory.final, getattr(item, "load_png", None))
 
 
 def sample_view(sample: Sample) -> dict[str, Any]:
