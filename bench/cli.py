@@ -227,11 +227,15 @@ def _attach_label_commands() -> None:
     """``annotate`` and ``calibrate`` live in their own module; attached here so ``--help`` lists them."""
     from bench.cli_labels import annotate_cmd, calibrate_cmd
 
+    from bench.cli_explore import approximations_cmd, explore_cmd, learn_policy_cmd
     from bench.cli_probe import probe_cmd
 
     cli.add_command(annotate_cmd, "annotate")
     cli.add_command(calibrate_cmd, "calibrate")
     cli.add_command(probe_cmd, "probe")
+    cli.add_command(explore_cmd, "explore")
+    cli.add_command(learn_policy_cmd, "learn-policy")
+    cli.add_command(approximations_cmd, "approximations")
 
 
 _attach_label_commands()

@@ -95,13 +95,14 @@ def _with_common(fn: Any) -> Any:
               help="Spend judge calls adaptively, sharing statistics across similar subtasks (default: exhaustive).")
 @click.option("--budget", type=int, help="At most N judge calls in all (adaptive; later subtasks take the "
                                          "family's best arm unevaluated).")
-@click.option("--eta", type=float, default=3.0, show_default=True, help="Successive halving: keep 1/eta per round.")
+@click.option("--eta", type=float, default=4.0, show_default=True, help="Successive halving: keep 1/eta per round.")
 @click.option("--rounds", type=int, help="Subtasks per halving round (successive halving, default 2), or evaluations "
                                          "of every arm before its index is trusted (ucb, default 2).")
 @click.option("--rank", type=click.Choice(["max", "mean"]), default="max", show_default=True,
               help="Rank arms by the best reward they reached in their family, or by their mean.")
 @click.option("--tolerance", type=float, default=0.25, show_default=True,
-              help="Successive halving: recheck a subtask whose best reward falls this far below its family mean.")
+              help="Successive halving: recheck a subtask whose best reward falls this far below the best that arm "
+                   "reached in its family.")
 @click.option("--c", "ucb_c", type=float, default=0.05, show_default=True, help="UCB exploration constant.")
 @click.option("--max-per-subtask", type=int, help="UCB: at most N evaluations per subtask.")
 @click.option("--workers", type=int, default=1, show_default=True,
@@ -224,6 +225,7 @@ def approximations_cmd(run_dir: str, tools: tuple[str, ...], regions: tuple[str,
 
     show("(a) Spearman, sum of subtask rewards on I0 vs final", report["additive"]["spearman"])
     show("(a) Kendall,  sum of subtask rewards on I0 vs final", report["additive"]["kendall"])
+    show("(a) mean Spearman within a sample, across assignments", report["additive"]["spearman_within"])
     show("(b) Spearman, reward on I0 vs on I(k-1)", report["original_vs_sequential"]["spearman"])
     show("(b) fraction of steps with equal rewards", report["original_vs_sequential"]["equal_fraction"])
     show("(c) fraction of effective steps undone later", report["undone"]["fraction"])

@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ["(a) additive", "Spearman sum r(I0) vs final", _ci(report["additive"]["spearman"])],
         ["(a) additive", "Kendall sum r(I0) vs final", _ci(report["additive"]["kendall"])],
         ["(a) additive", "Spearman sum r(I(k-1)) vs final", _ci(report["additive"]["spearman_sequential"])],
+        ["(a) additive", "mean Spearman within a sample", _ci(report["additive"]["spearman_within"])],
         ["(b) original image", "Spearman r(I0) vs r(I(k-1))", _ci(report["original_vs_sequential"]["spearman"])],
         ["(b) original image", "fraction equal", _ci(report["original_vs_sequential"]["equal_fraction"])],
         ["(c) undone", "fraction of effective steps undone", _ci(report["undone"]["fraction"])]]))

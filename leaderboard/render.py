@@ -13,7 +13,7 @@ from ``file://``.
 
 Pages::
 
-    index.html              overview: systems × suites, ranks, rank stability, tracks
+    index.html              overview: systems × suites, ranks, rank stability, tracks, judges
     suite-<anchor>.html     one per suite: score tables, breakdowns, charts, swap matrix
     compare.html            side-by-side comparison (data from data-cmp-*.js)
     trajectory.html         trajectory viewer (data from data-trj-*.js, loaded on demand)
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from markupsafe import Markup
 from leaderboard.formatting import bare_format, format_value
 from leaderboard.overview import UNSETTLED, Overview
 from leaderboard.suitepage import SuitePage
+from leaderboard.trust import JudgeRow, TrustIndex
 from leaderboard.views import Header, NavLink
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -54,6 +55,8 @@ class Site:
     compare_chunks: tuple[str, ...]  # data-cmp-*.js file names, in order
     data_files: tuple[str, ...]  # data/ files for download, relative to the site root
     run_hash: str  # namespaces browser storage keys
+    trust: TrustIndex = field(default_factory=TrustIndex)  # judge probes and canaries, per judge id
+    judges: tuple[JudgeRow, ...] = ()  # the Judges section of the overview
 
 
 @lru_cache(maxsize=1)

@@ -1,13 +1,14 @@
 """``build_site``: one or more run stores in, a static leaderboard folder out.
 
 The site is built from the run store alone (``run.json``, samples, trajectories, judgements,
-images and ``calibration/*.json``, read through :func:`bench.results.load_results`): no suite,
-system or judge code runs, so a site can be rebuilt anywhere from the run folders. Several runs
+images and ``calibration/*.json``, read through :func:`bench.results.load_results`; the judge probes
+of ``probes.jsonl`` and ``canaries.jsonl``, read by :mod:`leaderboard.trust`): no suite, system or
+judge code runs, so a site can be rebuilt anywhere from the run folders. Several runs
 merge by record key (suite, sample, system, judge); for the same key, the run given later wins.
 
 Output::
 
-    out/index.html               overview: systems × suites, ranks, rank stability, tracks
+    out/index.html               overview: systems × suites, ranks, rank stability, tracks, judge trust
     out/suite-<suite>.html       per suite: every score, breakdowns, strengths, charts
     out/compare.html             side by side: every system's result per sample, with filters
     out/trajectory.html          the trajectory viewer (plan, steps, regions, judges)
@@ -49,6 +50,7 @@ from leaderboard.render import Site, render_site
 from leaderboard.suitepage import build_suite_page
 from leaderboard.table import BOOTSTRAP_SEED, build_tables
 from leaderboard.trajectories import trajectory_chunk
+from leaderboard.trust import judge_rows, read_trust
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ def assemble(res: Results, out: Path, *, title: str | None = None, n_resamples: 
     suites = suite_views(res)
     header = build_header(res, names, suites, title)
     calibrations = read_calibrations(res.stores)
+    trust = read_trust(res.stores)
     summary = summary_table(res, seed=BOOTSTRAP_SEED, n_resamples=n_resamples)
     tables = {
         t.suite.ref: t for t in build_tables(res, names, suites, summary=summary, calibrations=calibrations)
@@ -112,6 +115,8 @@ def assemble(res: Results, out: Path, *, title: str | None = None, n_resamples: 
         compare_chunks=tuple(cmp_files),
         data_files=data_files,
         run_hash=run_hash,
+        trust=trust,
+        judges=judge_rows(trust, names.judges, {i: v.display for i, v in names.systems.items()}),
     )
 
 

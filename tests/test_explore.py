@@ -363,8 +363,8 @@ def test_policy_kinds_agree_on_training_subtasks(loop, tmp_path):
 def test_approximations_report_is_stored_with_intervals(loop):
     report = json.loads((Path(loop.run) / "approximations.json").read_text())
     assert report["samples"] == len(loop.held) and report["sequences"] == 4 * report["samples"]
-    for block, key in (("additive", "spearman"), ("additive", "kendall"), ("original_vs_sequential", "spearman"),
-                       ("undone", "fraction")):
+    for block, key in (("additive", "spearman"), ("additive", "kendall"), ("additive", "spearman_within"),
+                       ("original_vs_sequential", "spearman"), ("undone", "fraction")):
         s = report[block][key]
         assert s["value"] is not None and s["low"] <= s["value"] <= s["high"], (block, s)
     assert 0.0 < report["additive"]["spearman"]["value"] <= 1.0
@@ -423,6 +423,26 @@ def test_approximation_failures_are_detected_exactly(tmp_path):
     assert report["additive"]["spearman"]["value"] is None  # one sequence: no rank correlation, never a 0
     html = render_fragment(report)
     assert "n/a" in html and "1 of 2 effective steps" in html
+
+
+def test_any_registered_judge_can_be_the_subtask_judge(tmp_path):
+    """A VLM rubric (here the ``checklist`` judge on a scripted backend) judges the subtask view."""
+    from baselines.explore.evaluate import ExploreConfig
+    from baselines.explore.loop import explore
+    from bench.spec import ComponentSpec
+
+    _register("judges", "checklist", "judges.vlm.checklist:ChecklistJudge")
+    run = _handmade_run(tmp_path / "run")
+    reply = json.dumps({"t1": {"reasoning": "the subtask is visible", "verdict": "partial"}})
+    vlm = ComponentSpec("checklist", {"backend": "scripted", "script": [reply], "cache": False})
+    summary = explore(run, ExploreConfig(judges=(vlm, ComponentSpec("attributes"))))
+    recs = [r for _, r in RunStore.open(run).records("explorations")]
+    by_judge = {j: [r for r in recs if r["judge"] == j] for j in ("checklist", "attributes")}
+    assert len(by_judge["checklist"]) == len(by_judge["attributes"]) == summary.candidates == 3 * 12
+    ok = [r for r in by_judge["checklist"] if r["output"]]
+    assert ok and all(r["status"] == "ok" and r["reward"] == 0.5 and r["reward_score"] == "goal+preserve" for r in ok)
+    # one edit per candidate, shared by both judges
+    assert summary.tool_calls == summary.candidates
 
 
 def test_explore_rejects_bad_options(loop):

@@ -358,3 +358,72 @@ def test_train_cli_sw_writes_an_adapter_that_a_run_uses(tmp_path):
     site_text = "".join(p.read_text(errors="ignore") for p in Path(index).parent.rglob("*") if p.is_file()
                         and p.suffix in (".html", ".js"))
     assert "trained-planner" in site_text
+
+
+# -- the second modality: a vision-language planner ---------------------------------------------------------
+VLM_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for c in message['content'] %}"
+    "{% if c['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_vlm(tmp_path_factory):
+    """A tiny random Qwen2-VL with its processor, saved as a checkpoint folder (no downloads)."""
+    from transformers import (
+        Qwen2VLConfig,
+        Qwen2VLForConditionalGeneration,
+        Qwen2VLImageProcessor,
+        Qwen2VLProcessor,
+        Qwen2VLVideoProcessor,
+    )
+
+    from tests.tiny_models import qwen_tokenizer
+
+    tok = qwen_tokenizer()
+    tok.eos_token = "<|im_end|>"
+    tok.pad_token = "<|endoftext|>"
+    v = tok.get_vocab()
+    text = dict(vocab_size=len(v), hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                num_key_value_heads=1, max_position_embeddings=2048, eos_token_id=v["<|im_end|>"],
+                pad_token_id=v["<|endoftext|>"], bos_token_id=None,
+                rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]})
+    cfg = Qwen2VLConfig(text_config=text, vision_config=dict(depth=1, embed_dim=32, hidden_size=32, num_heads=2,
+                                                             mlp_ratio=2, patch_size=14, spatial_merge_size=2,
+                                                             temporal_patch_size=2),
+                        image_token_id=v["<|image_pad|>"], video_token_id=v["<|video_pad|>"],
+                        vision_start_token_id=v["<|vision_start|>"], vision_end_token_id=v["<|vision_end|>"])
+    torch.manual_seed(0)
+    root = tmp_path_factory.mktemp("vlm") / "tiny-qwen2-vl"
+    Qwen2VLForConditionalGeneration(cfg).save_pretrained(root)
+    Qwen2VLProcessor(image_processor=Qwen2VLImageProcessor(min_pixels=56 * 56, max_pixels=56 * 56), tokenizer=tok,
+                     video_processor=Qwen2VLVideoProcessor(), chat_template=VLM_TEMPLATE).save_pretrained(root)
+    return str(root)
+
+
+def test_vision_planner_trains_with_images_and_a_frozen_tower(tiny_vlm, tmp_path):
+    from PIL import Image
+
+    from baselines.training.trainer import load_base
+
+    recs = []
+    for i, r in enumerate(_records(2, 2)):
+        path = tmp_path / f"img{i // 2}.png"
+        Image.new("RGB", (56, 56), (40 * (i // 2), 90, 200)).save(path)
+        inp = PlannerInput(**{**r.input.__dict__, "image_path": str(path)})
+        recs.append(TrainRecord(**{**r.__dict__, "input": inp}))
+    opts = _opts("sw", modality="vision", lora_targets="q_proj,v_proj,fc1", max_steps=1)
+    lm = load_base(tiny_vlm, opts, "cpu")
+    assert lm.vision
+    data = prepare(lm, recs, opts, description=False)
+    row = data.rows[0]
+    image_pad = lm.tokenizer.convert_tokens_to_ids("<|image_pad|>")
+    assert row.vision["pixel_values"].shape[0] > 0 and image_pad in row.input_ids
+    assert all(lab == IGNORE for tok_id, lab in zip(row.input_ids, row.labels) if tok_id == image_pad)
+    res = Trainer(lm, data, opts, tmp_path / "vlm", show_progress=False).run()
+    assert math.isfinite(res.history[0]["loss"])
+    lora = [n for n, p in res.model.named_parameters() if p.requires_grad]
+    assert lora and not any("visual" in n for n in lora)  # fc1 exists only in the vision tower: no adapter there

@@ -192,7 +192,7 @@ def exhaustive(problems: Sequence[Problem], oracle: Oracle, *, budget: int | Non
 
 
 def successive_halving(problems: Sequence[Problem], oracle: Oracle, *, budget: int | None = None, seed: int = 0,
-                       eta: float = 3.0, rounds: int = 2, tolerance: float = 0.25, rank: str = "max"
+                       eta: float = 4.0, rounds: int = 2, tolerance: float = 0.25, rank: str = "max"
                        ) -> Allocation:
     """Successive halving across each family's subtasks, with a recheck (module doc)."""
     if eta <= 1:

@@ -12,7 +12,10 @@ bootstrap interval over samples (assignments and steps of one sample move togeth
 
 (a) **additivity** (approximation 1): Spearman and Kendall rank correlation between
     ``sum_k r_k`` on ``I0`` and the final judged score, over sequences; the same with the
-    sequential rewards, to separate the two approximations' shares of the gap;
+    sequential rewards, to separate the two approximations' shares of the gap; and the mean over
+    samples of the Spearman correlation *within* a sample (across its assignments: the ranking
+    the sum is used for when choosing tools for one plan; samples where either side is constant
+    are left out and counted as undefined);
 (b) **original-image criterion** (approximation 2): rank correlation between a step's reward on
     ``I0`` and on ``I_{k-1}``, the fraction of steps where they are equal and their mean absolute
     difference;
@@ -196,6 +199,13 @@ def _rank(kind: str, xs: Iterable[tuple[float, float]]) -> float:
     return spearman_rho(x, y) if kind == "spearman" else kendall_tau(x, y)
 
 
+def _within(groups: list[list[dict[str, Any]]]) -> float:
+    """Mean over samples of the within-sample Spearman correlation (undefined ones left out)."""
+    vals = [_rank("spearman", [(r["sum_original"], r["final"]) for r in g]) for g in groups]
+    vals = [v for v in vals if math.isfinite(v)]
+    return float(np.mean(vals)) if vals else math.nan
+
+
 def _blocks(seqs: list[dict[str, Any]], steps: list[dict[str, Any]], boot: int, conf: float, seed: int
             ) -> dict[str, Any]:
     by_sample: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -225,6 +235,7 @@ def _blocks(seqs: list[dict[str, Any]], steps: list[dict[str, Any]], boot: int, 
             "kendall": _ci(sg, lambda g: _rank("kendall", pairs(g, "sum_original", "final")), boot, conf, seed),
             "spearman_sequential": _ci(sg, lambda g: _rank("spearman", pairs(g, "sum_sequential", "final")), boot,
                                        conf, seed),
+            "spearman_within": _ci(sg, lambda g: _within(g), boot, conf, seed),
         },
         "original_vs_sequential": {
             "spearman": _ci(both, lambda g: _rank("spearman", pairs(g, "r_original", "r_sequential")), boot, conf,

@@ -24,8 +24,8 @@ subtask's value without breaking any other dimension" from the sidecars (``reach
 checks for the criteria they match (the goal criterion about the same dimension and value, the
 preserve criteria) and its lexicon otherwise. Any other registered judge (a VLM rubric) can be
 named too. The reward of a record (:func:`reward_of`) is the ``attributes`` judge's ``overall``
-(the mean of reached and kept); for ``checklist-heuristic`` the mean of its goal and preserve
-pass rates, and none when the goal criterion was undecidable (an edit whose effect the judge
+(the mean of reached and kept); for ``checklist-heuristic`` and the VLM ``checklist`` rubric the
+mean of their goal and preserve pass rates, and none when the goal criterion was undecidable (an edit whose effect the judge
 cannot see must not earn the preserve criteria's full marks); for any other judge its
 ``overall`` score, else its first declared score; or the score named by ``reward_scores``.
 """
@@ -60,7 +60,8 @@ __all__ = ["REWARD_SCORES", "ExploreConfig", "Explorer", "Outcome", "record_key"
 
 RECORD_KIND = "exploration"
 #: The score that is a record's reward, per judge name (others: ``overall`` if declared, else the first).
-REWARD_SCORES: dict[str, str] = {"attributes": "overall", "checklist-heuristic": "goal+preserve"}
+REWARD_SCORES: dict[str, str] = {"attributes": "overall", "checklist-heuristic": "goal+preserve",
+                                 "checklist": "goal+preserve"}
 BASES: tuple[str, ...] = ("original", "sequential")
 EXPLORE_SYSTEM = "explore"
 

@@ -16,7 +16,7 @@ the original image, keeps the *training* samples of a seeded, sample-disjoint sp
 3. writes one policy entry per distinct subtask text (the pooled choice, with that subtask's own
    parameters) in the format of :mod:`baselines.agents.policy`: ``nearest-neighbour`` over
    word n-grams (default), ``linear`` (multinomial logistic regression on the same binary
-   n-grams, scikit-learn) or ``table`` (exact text). No GPU, no embedding model.
+   n-grams, numpy gradient descent) or ``table`` (exact text). No GPU, no embedding model.
 
 Parameters. A policy decision carries fixed parameters, but a scene subtask's parameters depend
 on its value ("winter" or "autumn"). With ``expand=True`` every value the dimension's vocabulary
@@ -288,21 +288,32 @@ def _linear(entries: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
     for i, f in enumerate(feats):
         x[i, [col[v] for v in f]] = 1.0
     y = np.array([classes.index(k) for k in keys])
-    if len(classes) == 1:
-        w, b = np.zeros((1, len(vocab))), np.zeros(1)
-    else:
-        import warnings
-
-        from sklearn.linear_model import LogisticRegression
-
-        with warnings.catch_warnings():  # one row per text: "more classes than half the samples" is expected
-            warnings.simplefilter("ignore", UserWarning)
-            model = LogisticRegression(C=100.0, max_iter=2000).fit(x, y)
-        w, b = model.coef_, model.intercept_
-        if len(classes) == 2:  # scikit-learn gives one row for two classes: score class 1 against class 0
-            w, b = np.vstack([-w[0] / 2, w[0] / 2]), np.array([-b[0] / 2, b[0] / 2])
+    w, b = _softmax_regression(x, y, len(classes))
     return {"classes": [json.loads(c) for c in classes], "vocabulary": vocab,
             "weights": [[round(float(v), 6) for v in row] for row in w], "bias": [round(float(v), 6) for v in b]}
+
+
+def _softmax_regression(x: Any, y: Any, k: int, *, l2: float = 1e-3, steps: int = 500, lr: float = 1.0
+                        ) -> tuple[Any, Any]:
+    """Multinomial logistic regression by full-batch gradient descent (deterministic, numpy only).
+
+    ``x``: (n, d) binary features, ``y``: (n,) class indices in ``range(k)``. Returns ``(weights
+    (k, d), bias (k,))``. Small L2 keeps the weights finite on separable data (one text per row).
+    """
+    import numpy as np
+
+    n, d = x.shape
+    w, b = np.zeros((k, d)), np.zeros(k)
+    onehot = np.eye(k)[y]
+    for _ in range(steps):
+        z = x @ w.T + b
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        g = (p - onehot) / n
+        w -= lr * (g.T @ x + l2 * w)
+        b -= lr * g.sum(axis=0)
+    return w, b
 
 
 def write_policy(policy: Mapping[str, Any], train: Mapping[str, Any], out: str | Path) -> Path:

@@ -84,10 +84,11 @@ class ExploreSummary:
     comparison: Comparison | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (a ratio that is not a number is ``None``)."""
         out = {k: v for k, v in self.__dict__.items() if k not in ("counts", "comparison")}
         out["counts"] = self.counts.to_dict() if self.counts else None
         out["comparison"] = self.comparison.to_dict() if self.comparison else None
-        return out
+        return _finite(out)
 
 
 def workload(explorer: Explorer, plans: Sequence[SamplePlan]) -> Workload:
@@ -270,7 +271,7 @@ def explore(run_dir: str, config: ExploreConfig | None = None, *, systems: Seque
                                 "budget": budget, "seed": seed, "options": options or {},
                                 "systems": list(systems), "tools": list(config.tools), "judges":
                                 [str(j) for j in config.judges], "regions": [dict(r) for r in config.regions],
-                                "summary": _finite(summary.to_dict())})
+                                "summary": summary.to_dict()})
         store.sync()
     return summary
 

@@ -9,7 +9,7 @@ into any page, opened from ``file://``, or linked. Every number shows its bootst
 File shape (``approximations.json``, written by :func:`baselines.explore.approximations.write`):
 ``format``, ``version``, ``run``, ``policy`` (``path``, ``meta``) or null, ``subtask_judges``,
 ``final_judges``, ``samples``, ``sequences``, ``steps``, three blocks — ``additive``
-(``spearman``, ``kendall``, ``spearman_sequential``), ``original_vs_sequential`` (``spearman``,
+(``spearman``, ``kendall``, ``spearman_sequential``, ``spearman_within``), ``original_vs_sequential`` (``spearman``,
 ``kendall``, ``equal_fraction``, ``mean_abs_diff``), ``undone`` (``fraction``, ``effective_steps``,
 ``undone_steps``, ``steps``) — where each statistic is ``{value, low, high, n, clusters,
 undefined}``; ``by_suite`` (suite -> the same three blocks); ``allocation`` (the last adaptive
@@ -63,6 +63,8 @@ _ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("additive", "kendall", "(a) additive rewards", "Kendall: sum of subtask rewards on I0 vs final score"),
     ("additive", "spearman_sequential", "(a) additive rewards",
      "Spearman: sum of subtask rewards on I(k-1) vs final score"),
+    ("additive", "spearman_within", "(a) additive rewards",
+     "mean Spearman within a sample, across its assignments"),
     ("original_vs_sequential", "spearman", "(b) original-image criterion", "Spearman: reward on I0 vs on I(k-1)"),
     ("original_vs_sequential", "kendall", "(b) original-image criterion", "Kendall: reward on I0 vs on I(k-1)"),
     ("original_vs_sequential", "equal_fraction", "(b) original-image criterion", "fraction of steps with equal rewards"),

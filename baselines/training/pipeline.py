@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UsageError
+from bench.ids import content_hash
 from bench.images import atomic_write
 
 from .options import PROVENANCE, TrainOptions
@@ -121,8 +122,12 @@ def train_planner(records: Sequence[TrainRecord], *, base: str, out_dir: str | o
     base_ref = base
     if tiny is not None:
         base = str(out / "base")
-        if not (Path(base) / "config.json").exists():
-            save_tiny_base(base, corpus(train, opts, description), tiny)
+        texts = corpus(train, opts, description)
+        made = {"config": tiny.to_dict(), "corpus": content_hash(texts)}
+        stamp = Path(base) / "made_from.json"
+        if not stamp.exists() or json.loads(stamp.read_text()) != made:  # the data or the config changed
+            save_tiny_base(base, texts, tiny)
+            stamp.write_text(json.dumps(made))
         base_ref = "base"  # relative to the trained planner's folder
     lm = load_base(base, opts, device)
     if opts.modality == "vision" and not lm.vision:

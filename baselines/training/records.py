@@ -30,11 +30,9 @@ from bench.model import CONTEXT_DIMENSIONS
 
 PROMPT_VERSION = "1"
 
-SYSTEM_PROMPT = (
-    "You are an image-styling planner. Given a user's styling goal and the image's current state, write a "
-    "plan of actions from the action library, each with its reasoning, as one JSON object: "
-    '{"reasoning": ..., "actions": [{"reasoning": ..., "action": ..., "parameters": {...}}]}.'
-)
+#: Short on purpose: every training sample carries it, and a fine-tuned planner learns the reply's
+#: shape from its targets, not from this sentence.
+SYSTEM_PROMPT = "You are an image-styling planner. Reply with a JSON plan: actions from the library, each with its reasoning."
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """Small planners from a config: a tokenizer trained in code on the data, and a random-weight causal LM.
 
 What the CPU testbed and the tests train. Nothing is downloaded: the tokenizer is a byte-level BPE
-trained here on the training texts (whole rendered conversations: system prompt, request and plan),
-with **no pre-tokenizer split**, so its merges may cross spaces and punctuation: the system prompt
-and the plan JSON's fixed fragments (``", "action": "``) become a few tokens, which keeps sequences
-short enough to train on a CPU. The model is a Llama-architecture decoder built from a small config
+trained here on the training texts (whole rendered conversations: system prompt, request and plan).
+Its pre-tokenizer (``split="words"``) cuts text into words (with their leading space) and runs of
+punctuation, so a value (``time_of_day``, ``noon``) is the same token wherever it appears, which
+is what lets a small model copy the state into its plan; runs of JSON punctuation (``": "``) merge.
+``split="none"`` lets merges cross everything (shorter sequences, but each value fused with its
+neighbours, which a small model learns far more slowly). The model is a Llama-architecture decoder built from a small config
 with seeded random weights (Llama, because ``AutoTokenizer`` then keeps the tokenizer as saved; for
 a Qwen2 config it would substitute Qwen2's pre-tokenizer). Both are saved with ``save_pretrained``
 into one folder, with a Qwen-style chat template, so the trainer, the ``transformers`` backend and
@@ -39,20 +41,31 @@ class TinyConfig:
     intermediate: int = 256
     max_positions: int = 1024
     vocab_size: int = 2000
+    split: str = "words"
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 2000) -> Any:
+WORDS = r"\s?\w+|[^\w\s]+\s?|\s+"
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 2000, split: str = "words") -> Any:
     """A byte-level BPE ``PreTrainedTokenizerFast`` trained on ``texts`` (every byte is in its
     alphabet, so no text is ever unknown), with the chat template and ``<|im_end|>`` as EOS."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    if split == "words":
+        tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(WORDS), behavior="isolated"),
+                                                     byte_level])
+    elif split == "none":
+        tok.pre_tokenizer = byte_level
+    else:
+        raise ValueError(f"split must be 'words' or 'none', not {split!r}")
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=int(vocab_size), special_tokens=list(SPECIAL_TOKENS),
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
@@ -86,7 +99,7 @@ def save_tiny_base(folder: str | os.PathLike, texts: Iterable[str], config: Tiny
     """Train a tokenizer on ``texts``, build the model, save both into ``folder``; returns the folder."""
     import json
 
-    tok = train_tokenizer(texts, config.vocab_size)
+    tok = train_tokenizer(texts, config.vocab_size, config.split)
     model = tiny_model(tok, config)
     folder = str(folder)
     os.makedirs(folder, exist_ok=True)

@@ -96,6 +96,8 @@ def with_adapter(model: Any, opts: TrainOptions) -> Any:
         return model
     from peft import LoraConfig, get_peft_model
 
+    import re
+
     names = {n.rsplit(".", 1)[-1] for n, _ in model.named_modules()}
     targets = [t for t in opts.lora_targets if t in names]
     if not targets:
@@ -105,8 +107,11 @@ def with_adapter(model: Any, opts: TrainOptions) -> Any:
     if opts.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()
+    # The vision tower stays frozen (paper B L1364; its code freezes it in every mode): adapters go on
+    # the language model's projections only, whose names may also occur in the tower (Qwen2.5-VL's MLP).
+    pattern = r"^(?!.*(visual|vision_tower|vision_model)).*\.(" + "|".join(map(re.escape, targets)) + r")$"
     return get_peft_model(model, LoraConfig(r=opts.lora_r, lora_alpha=opts.lora_alpha, lora_dropout=opts.lora_dropout,
-                                            target_modules=targets, task_type="CAUSAL_LM"))
+                                            target_modules=pattern, task_type="CAUSAL_LM"))
 
 
 def lr_lambda(opts: TrainOptions, total: int) -> Callable[[int], float]:
@@ -252,8 +257,8 @@ def fingerprint(opts: TrainOptions, prepared: Prepared, base_revision: str) -> s
 class Trainer:
     """Runs one training into ``out_dir`` (``checkpoints/`` inside), resuming from its last checkpoint.
 
-    ``callback(step, metrics)`` is called after every optimizer step (and after its checkpoint);
-    tests use it to interrupt a run.
+    ``callback(step, metrics)`` is called after every optimizer step, before that step's checkpoint
+    (if it is one); tests use it to interrupt a run, benchmarks to time steps.
     """
 
     def __init__(self, lm: Loaded, prepared: Prepared, opts: TrainOptions, out_dir: str | os.PathLike, *,
@@ -323,13 +328,13 @@ class Trainer:
                 bar.update(1)
                 if "loss" in metrics:
                     bar.set_postfix(loss=f"{metrics['loss']:.4g}")
+                if self.callback is not None:
+                    self.callback(step, metrics)
                 if acc.is_main_process and (step % opts.checkpoint_every == 0 or step == total):
                     ckpt.save(ck_dir, step, {"fingerprint": fp, "step": step, "history": history,
                                              "counters": counters, "rng": ckpt.rng_state(),
                                              "weights": _trainable_state(acc.unwrap_model(model)),
                                              "optimizer": optim.state_dict(), "scheduler": sched.state_dict()})
-                if self.callback is not None:
-                    self.callback(step, metrics)
         finally:
             bar.close()
         return TrainResult(str(self.out), step, history, {**data.counts, **counters}, time.perf_counter() - t0,
