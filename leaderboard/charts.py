@@ -58,12 +58,10 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     start = math.ceil(lo / step - 1e-9) * step
-    ticks = []
-    v = start
-    while v <= hi + step * 1e-9:
-        ticks.append(round(v, 10))
-        v += step
-    return ticks
+    # counted, not accumulated: a span of a few ulps (a constant judge's interval) has a step
+    # below the spacing of floats near ``lo``, and ``v += step`` would never advance
+    n = int(math.floor((hi - start) / step + 1e-9)) + 1
+    return [round(start + i * step, 10) for i in range(max(0, n))]
 
 
 def domain(values: Sequence[float], spec: ScoreSpec | None = None, pad: float = 0.06) -> tuple[float, float]:

@@ -79,14 +79,20 @@ class Interval:
     def of(cls, doc: Any) -> Interval:
         doc = doc if isinstance(doc, Mapping) else {}
         n = doc.get("n")
-        return cls(_num(doc.get("value")), _num(doc.get("low")), _num(doc.get("high")), int(n) if is_number(n) else 0)
+        return cls(
+            _num(doc.get("value")), _num(doc.get("low")), _num(doc.get("high")), int(n) if is_number(n) else 0
+        )
 
     def text(self, fmt: str = "{:.2f}", signed: bool = False) -> str:
         """``0.83 [0.70, 0.92]``; :data:`MISSING` when there is no value."""
         if self.value is None:
             return MISSING
         f = fmt.replace("{:", "{:+") if signed else fmt
-        ci = f" [{fmt.format(self.low)}, {fmt.format(self.high)}]" if self.low is not None and self.high is not None else ""
+        ci = (
+            f" [{fmt.format(self.low)}, {fmt.format(self.high)}]"
+            if self.low is not None and self.high is not None
+            else ""
+        )
         return f.format(self.value) + ci
 
 
@@ -149,7 +155,9 @@ class JudgeTrust:
 
     @property
     def pinning_label(self) -> str:
-        return {"undated": "undated alias", "mixed": "mixed models"}.get(self.pinning_status, self.pinning_status)
+        return {"undated": "undated alias", "mixed": "mixed models"}.get(
+            self.pinning_status, self.pinning_status
+        )
 
     @property
     def bias_text(self) -> str:
@@ -291,7 +299,9 @@ class JudgeRow:
     in_sample: tuple[str, ...]  # display names of systems trained on this judge
 
 
-def judge_rows(index: TrustIndex, judges: Mapping[str, JudgeView], system_names: Mapping[str, str]) -> tuple[JudgeRow, ...]:
+def judge_rows(
+    index: TrustIndex, judges: Mapping[str, JudgeView], system_names: Mapping[str, str]
+) -> tuple[JudgeRow, ...]:
     """Every judge of the runs (run order), then judges known only from probe records."""
     ids = list(judges) + sorted(set(index.judges) - set(judges))
     return tuple(

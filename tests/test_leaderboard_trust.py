@@ -63,7 +63,9 @@ class TrainedBrighten(BrightenSystem):
     name = "trust-trained"
 
     def info(self) -> SystemInfo:
-        return SystemInfo(track="edit-only", description="trained test system", trained=True, reward_judge="trust-constant")
+        return SystemInfo(
+            track="edit-only", description="trained test system", trained=True, reward_judge="trust-constant"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +109,10 @@ def site(probed_run, tmp_path_factory) -> Path:
 def _judge_ids(run: Path) -> dict[str, str]:
     with RunStore.open(run) as store:
         comps = store.read_meta()["components"]["judges"]
-    return {c["spec"]["name"] if isinstance(c.get("spec"), dict) else c["id"].split(".")[0]: c["id"] for c in comps}
+    return {
+        c["spec"]["name"] if isinstance(c.get("spec"), dict) else c["id"].split(".")[0]: c["id"]
+        for c in comps
+    }
 
 
 def _text(fragment: str) -> str:
@@ -151,10 +156,25 @@ def test_a_later_run_wins_and_missing_files_mean_not_probed(probed_run, tmp_path
         assert not read_trust([empty]).probed
     newer = tmp_path / "newer"
     with RunStore.open(newer, create=True) as store:
-        store.append("canaries", {"kind": "check", "judge_id": ids["fake-diff"], "status": "drift", "reasons": ["moved"],
-                                  "scores": {"diff": {"mean_shift": -3.0, "tolerance_abs": 2.5, "drift": True}}})
-        store.append("probes", {"kind": "position_bias", "judge_id": ids["fake-diff"], "status": "ok",
-                                "rate": {"value": 0.25, "low": 0.1, "high": 0.4, "n": 20}})
+        store.append(
+            "canaries",
+            {
+                "kind": "check",
+                "judge_id": ids["fake-diff"],
+                "status": "drift",
+                "reasons": ["moved"],
+                "scores": {"diff": {"mean_shift": -3.0, "tolerance_abs": 2.5, "drift": True}},
+            },
+        )
+        store.append(
+            "probes",
+            {
+                "kind": "position_bias",
+                "judge_id": ids["fake-diff"],
+                "status": "ok",
+                "rate": {"value": 0.25, "low": 0.1, "high": 0.4, "n": 20},
+            },
+        )
     with RunStore.open(probed_run) as old, RunStore.open(newer, create=True) as new:
         later = read_trust([old, new]).get(ids["fake-diff"])
         earlier = read_trust([new, old]).get(ids["fake-diff"])
@@ -169,10 +189,10 @@ def test_overview_shows_control_accuracy_flag_drift_and_in_sample(site, probed_r
     page = (site.parent / "index.html").read_text(encoding="utf-8")
     # the Judges section lists both judges with their figures
     const, diff = _judge_row(page, ids["trust-constant"]), _judge_row(page, ids["fake-diff"])
-    assert "FLAGGED" in const and "0% [0%, 0%]" in const and "+0 [+0, +0] on overall" in const
-    assert "drifted +0.2 on overall" in const and "in-sample" not in const.lower().replace("in-sample for", "")
+    assert "FLAGGED" in const and "0% [0%, 0%]" in const and "+0 [0, 0] on overall" in const
+    assert "drifted +0.2 on overall (tolerance ±0.1)" in const
     assert "FLAGGED" not in diff and "insufficient" in diff and " ok " in f" {diff} "
-    assert "trust-trained" in const and diff.endswith("none")
+    assert "trust-trained" in const and diff.strip().endswith("none")
     # beside every number the flagged judge produced on the overview: the constant judge is the
     # tiny suite's primary (first judge of the run), so each score cell carries the flag
     table = re.search(r'<table class="overview sortable".*?</table>', page, re.S).group(0)
@@ -180,7 +200,10 @@ def test_overview_shows_control_accuracy_flag_drift_and_in_sample(site, probed_r
     assert len(cells) == 2 and all("FLAGGED" in c for c in cells)
     assert "trust: controls 0% [0%, 0%] · drift drifted +0.2 on overall" in _text(table)
     # the trained system's score from the judge it was trained on is marked in-sample; the other's not
-    rows = {m.group(1): m.group(0) for m in re.finditer(r'<tr data-track="[^"]*" data-system="([^"]+)".*?</tr>', table, re.S)}
+    rows = {
+        m.group(1): m.group(0)
+        for m in re.finditer(r'<tr data-track="[^"]*" data-system="([^"]+)".*?</tr>', table, re.S)
+    }
     trained = next(s for s in rows if s.startswith("trust-trained"))
     plain = next(s for s in rows if s.startswith("fake-brighten"))
     assert 'class="in-sample"' in rows[trained] and 'class="in-sample"' not in rows[plain]
@@ -192,7 +215,9 @@ def test_site_without_probes_has_no_flag(probed_run, tmp_path):
     (run / "probes.jsonl").unlink()
     (run / "canaries.jsonl").unlink()
     page = build_site([run], tmp_path / "site").read_text(encoding="utf-8")
-    assert "FLAGGED" not in _text(re.search(r'<table class="overview sortable".*?</table>', page, re.S).group(0))
+    assert "FLAGGED" not in _text(
+        re.search(r'<table class="overview sortable".*?</table>', page, re.S).group(0)
+    )
     row = _judge_row(page, _judge_ids(probed_run)["trust-constant"])
     assert "not probed" in row and "no baseline" in row and "not checked" in row
 
@@ -209,9 +234,13 @@ def test_flag_is_visible_in_the_browser(site, probed_run):
             ".filter(e => e.offsetWidth > 0 && e.offsetHeight > 0 && getComputedStyle(e).visibility !== 'hidden').length"
         )
         assert flags == 2
-        row = b.eval(f"document.querySelector('#judges-table tr[data-judge=\"{ids['trust-constant']}\"]').innerText")
+        row = b.eval(
+            f"document.querySelector('#judges-table tr[data-judge=\"{ids['trust-constant']}\"]').innerText"
+        )
         assert "FLAGGED" in row and "drifted" in row
-        good = b.eval(f"document.querySelector('#judges-table tr[data-judge=\"{ids['fake-diff']}\"]').innerText")
+        good = b.eval(
+            f"document.querySelector('#judges-table tr[data-judge=\"{ids['fake-diff']}\"]').innerText"
+        )
         assert "FLAGGED" not in good
         b.pump(0.2)
         assert not b.errors and not b.dialogs, b.errors

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 IGNORE = -100
+#: Processor outputs with one value per prompt token (extended with 0 over the target, padded with 0).
+TOKEN_LEVEL = ("mm_token_type_ids", "token_type_ids")
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Encoded:
     prompt_len: int
     truncated: bool = False
     vision: dict[str, Any] = field(default_factory=dict)  # pixel_values, image_grid_thw (tensors)
+    token_level: dict[str, list[int]] = field(default_factory=dict)  # mm_token_type_ids...
 
 
 def encode(tokenizer: Any, conversation: list[dict[str, Any]], target: str, *, processor: Any = None,
@@ -41,23 +44,27 @@ def encode(tokenizer: Any, conversation: list[dict[str, Any]], target: str, *, p
     tokenizer's chat template is used.
     """
     vision: dict[str, Any] = {}
+    token_level: dict[str, list[int]] = {}
     if processor is not None:
         enc = processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=True,
                                             return_dict=True, return_tensors="pt")
         prompt = enc["input_ids"][0].tolist()
-        vision = {k: v for k, v in enc.items() if k not in ("input_ids", "attention_mask")}
+        vision = {k: v for k, v in enc.items() if k not in ("input_ids", "attention_mask", *TOKEN_LEVEL)}
+        token_level = {k: enc[k][0].tolist() for k in TOKEN_LEVEL if k in enc}
     else:
         enc = tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=True, return_dict=True)
         prompt = list(enc["input_ids"])
     tgt = tokenizer(target, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
     ids = prompt + tgt
     labels = ([IGNORE] * len(prompt) if mask_prompt else list(prompt)) + tgt
+    token_level = {k: v + [0] * len(tgt) for k, v in token_level.items()}
     truncated = len(ids) > max_length
     if truncated:
         if truncation == "drop" or len(prompt) >= max_length:
             return None
         ids, labels = ids[:max_length], labels[:max_length]
-    return Encoded(ids, labels, len(prompt), truncated, vision)
+        token_level = {k: v[:max_length] for k, v in token_level.items()}
+    return Encoded(ids, labels, len(prompt), truncated, vision, token_level)
 
 
 @dataclass
@@ -96,6 +103,11 @@ def collate(rows: Sequence[Encoded], pad_id: int, *, pad_to: str = "longest", ma
     if rows and rows[0].vision:
         for key in rows[0].vision:
             vision[key] = torch.cat([r.vision[key] for r in rows], dim=0)
+    for key in rows[0].token_level if rows else ():
+        t = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, r in enumerate(rows):
+            t[i, : len(r.token_level[key])] = torch.tensor(r.token_level[key])
+        vision[key] = t
     return Batch(ids, mask, labels, max(0, first - 1), vision)
 
 

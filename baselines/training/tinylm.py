@@ -3,8 +3,9 @@
 What the CPU testbed and the tests train. Nothing is downloaded: the tokenizer is a byte-level BPE
 trained here on the training texts (whole rendered conversations: system prompt, request and plan).
 Its pre-tokenizer (``split="words"``) cuts text into words (with their leading space) and runs of
-punctuation, so a value (``time_of_day``, ``noon``) is the same token wherever it appears, which
-is what lets a small model copy the state into its plan; runs of JSON punctuation (``": "``) merge.
+punctuation (with the spaces inside them), so a value (``time_of_day``, ``noon``) is the same token
+wherever it appears, which is what lets a small model copy the state into its plan, while runs of
+JSON punctuation (``", "``) stay single pieces.
 ``split="none"`` lets merges cross everything (shorter sequences, but each value fused with its
 neighbours, which a small model learns far more slowly). The model is a Llama-architecture decoder built from a small config
 with seeded random weights (Llama, because ``AutoTokenizer`` then keeps the tokenizer as saved; for
@@ -48,7 +49,7 @@ class TinyConfig:
         return asdict(self)
 
 
-WORDS = r"\s?\w+|[^\w\s]+\s?|\s+"
+WORDS = r"\s?\w+|(?:[^\w\s]+\s?)+|\s+"
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 2000, split: str = "words") -> Any:
