@@ -78,8 +78,8 @@ def train_cmd(**kw: Any) -> None:
     """
     from baselines.training.options import TrainOptions
     from baselines.training.pipeline import train_planner
-    from baselines.training.splits import parse_fractions, suite_image_ids
     from baselines.training.sources import read_paper_b, read_records, read_run_stores
+    from baselines.training.splits import parse_fractions, suite_image_ids
     from bench.compose import load_suite_spec
 
     opts_kw = _parse_options(kw["options"])

@@ -2,7 +2,7 @@
 
 The four generated suites at their full default size (40 samples each), the two rule baselines, both
 papers' agents on their offline rule backends (so every agent step runs without a model), and the
-weight-free judges. About 3 minutes on an idle 2-core machine.
+weight-free judges. About 4.5 minutes on a 2-core machine from a cold cache.
 """
 
 from __future__ import annotations

@@ -133,7 +133,13 @@ def _row(name: str, per_seed: list[dict[str, dict[str, float]]], groups: list[st
 def run_table(table: str, a: argparse.Namespace, root: Path) -> dict[str, Any]:
     from baselines.training.options import TrainOptions
     from baselines.training.splits import split_groups
-    from baselines.training.testbed import TestbedConfig, best_in_group, build_testbed, mean_by, reward_summary
+    from baselines.training.testbed import (
+        TestbedConfig,
+        best_in_group,
+        build_testbed,
+        mean_by,
+        reward_summary,
+    )
 
     seeds = [int(s) for s in a.seeds.split(",")]
     methods = [m for m in a.methods.split(",") if m]

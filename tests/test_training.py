@@ -315,9 +315,8 @@ def test_testbed_reward_equals_the_attributes_judge_and_run_store_reader(tmp_pat
 
 def test_train_cli_sw_writes_an_adapter_that_a_run_uses(tmp_path):
     from bench import registry
-    from bench.cli import main
+    from bench.cli import cli, main
     from bench.cli_train import train_cmd
-    from bench.cli import cli
     from bench.results import load_results
     from bench.runner import RunOptions, Selection, execute
     from bench.spec import ComponentSpec
@@ -422,7 +421,7 @@ def test_vision_planner_trains_with_images_and_a_frozen_tower(tiny_vlm, tmp_path
     row = data.rows[0]
     image_pad = lm.tokenizer.convert_tokens_to_ids("<|image_pad|>")
     assert row.vision["pixel_values"].shape[0] > 0 and image_pad in row.input_ids
-    assert all(lab == IGNORE for tok_id, lab in zip(row.input_ids, row.labels) if tok_id == image_pad)
+    assert all(lab == IGNORE for tok_id, lab in zip(row.input_ids, row.labels, strict=True) if tok_id == image_pad)
     res = Trainer(lm, data, opts, tmp_path / "vlm", show_progress=False).run()
     assert math.isfinite(res.history[0]["loss"])
     lora = [n for n, p in res.model.named_parameters() if p.requires_grad]

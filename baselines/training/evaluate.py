@@ -59,7 +59,7 @@ def score_planner(folder: str | os.PathLike, testbed: Any, groups: Sequence[str]
     """Exact scores of the trained planner in ``folder`` on the testbed samples of ``groups``."""
     from .testbed import planner_input
 
-    description = bool(testbed.config.description)
-    inputs = [planner_input(testbed.samples[g].for_system(), description) for g in groups]
+    cfg = testbed.config
+    inputs = [planner_input(testbed.samples[g], bool(cfg.description), bool(cfg.reading)) for g in groups]
     replies = plan_replies(folder, inputs, **kw)
     return {g: testbed.score(g, reply) for g, reply in zip(groups, replies, strict=True)}

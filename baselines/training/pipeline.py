@@ -67,9 +67,9 @@ def parse_tiny(base: str) -> TinyConfig | None:
 def corpus(records: Sequence[TrainRecord], opts: TrainOptions, description: bool) -> list[str]:
     """The texts a tiny tokenizer is trained on: each training record's conversation as the chat
     template renders it (system prompt, request, plan), so what is frequent there merges."""
-    from .tinylm import CHAT_TEMPLATE
-
     import jinja2
+
+    from .tinylm import CHAT_TEMPLATE
 
     tmpl = jinja2.Environment().from_string(CHAT_TEMPLATE)
     texts = []
@@ -153,7 +153,8 @@ def train_planner(records: Sequence[TrainRecord], *, base: str, out_dir: str | o
                  "vision": lm.vision},
         "weights": weights_dir.name,
         "prompt": {"version": PROMPT_VERSION, "system": SYSTEM_PROMPT, "modality": opts.modality,
-                   "description": bool(description), "target": opts.target, "reasoning_order": opts.reasoning_order},
+                   "description": bool(description), "target": opts.target, "reasoning_order": opts.reasoning_order,
+                   "reading": _reader(train)},
         "options": opts.to_dict(), "provenance": {k: list(v) for k, v in PROVENANCE.items()},
         "data": {**dict(data_info or {}), "counts": _finite(result.counts)},
         "reward_judge": (data_info or {}).get("reward_judge"),
@@ -167,6 +168,15 @@ def train_planner(records: Sequence[TrainRecord], *, base: str, out_dir: str | o
     }
     atomic_write(out / "train.json", (json.dumps(info, indent=1, allow_nan=False) + "\n").encode("utf-8"))
     return Outcome(str(out), info, result, splits)
+
+
+def _reader(records: Sequence[TrainRecord]) -> str | None:
+    """Which goal reader the training inputs carry (the trained planner recomputes it at inference)."""
+    if not any(r.input.reading for r in records):
+        return None
+    from .testbed import READER
+
+    return READER
 
 
 def _finite(obj: Any) -> Any:

@@ -40,7 +40,9 @@ class PlannerInput:
     """What a planner is conditioned on (paper B's ``s = (x, p, c)`` plus the textual analysis).
 
     ``image_id`` is the source image's pixel id (``bench.ids.image_id``); ``image_path`` where to
-    read it for the vision modality (``None`` when only the id is known).
+    read it for the vision modality (``None`` when only the id is known). ``reading`` is a frozen
+    reader's structured reading of the goal (the testbed's: the rule lexicon's), given to planners
+    that are too small to have learned language; ``None`` for everyone else.
     """
 
     goal: str
@@ -49,6 +51,7 @@ class PlannerInput:
     description: str | None = None
     image_id: str | None = None
     image_path: str | None = None
+    reading: str | None = None
 
     @property
     def key(self) -> str:
@@ -57,12 +60,14 @@ class PlannerInput:
 
     def to_dict(self) -> dict[str, Any]:
         return {"goal": self.goal, "preserve": list(self.preserve), "context": dict(self.context),
-                "description": self.description, "image_id": self.image_id, "image_path": self.image_path}
+                "description": self.description, "image_id": self.image_id, "image_path": self.image_path,
+                "reading": self.reading}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PlannerInput:
         return cls(goal=str(d["goal"]), preserve=tuple(d.get("preserve") or ()), context=dict(d.get("context") or {}),
-                   description=d.get("description"), image_id=d.get("image_id"), image_path=d.get("image_path"))
+                   description=d.get("description"), image_id=d.get("image_id"), image_path=d.get("image_path"),
+                   reading=d.get("reading"))
 
 
 @dataclass(frozen=True)
@@ -144,13 +149,16 @@ def _words(value: str) -> str:
 
 
 def prompt_text(inp: PlannerInput, *, description: bool = True) -> str:
-    """The user turn: goal, what to keep, the ten-dimension state, and (optionally) the analysis."""
+    """The user turn: goal, what to keep, the ten-dimension state (values ``unknown`` left out), the
+    goal's reading when there is one, and (optionally) the scene analysis."""
     lines = [f"Goal: {inp.goal.strip()}"]
     lines.append("Keep: " + (", ".join(_words(p) for p in inp.preserve) if inp.preserve else "nothing named"))
-    state = [f"{d}={inp.context[d]}" for d in CONTEXT_DIMENSIONS if inp.context.get(d)]
-    extra = [f"{k}={v}" for k, v in sorted(inp.context.items()) if k not in CONTEXT_DIMENSIONS and v]
+    state = [f"{d}={inp.context[d]}" for d in CONTEXT_DIMENSIONS if inp.context.get(d) not in (None, "", "unknown")]
+    extra = [f"{k}={v}" for k, v in sorted(inp.context.items()) if k not in CONTEXT_DIMENSIONS and v not in ("", "unknown")]
     if state or extra:
         lines.append("State: " + "; ".join(state + extra))
+    if inp.reading:
+        lines.append(f"Reading: {inp.reading.strip()}")
     if description and inp.description:
         lines.append(f"Scene: {inp.description.strip()}")
     return "\n".join(lines)

@@ -73,11 +73,12 @@ class TestbedConfig:
     seed: int = 0
     reward_noise: float = 0.0
     description: bool = False
+    reading: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {"suites": list(self.suites), "size": self.size, "suite_seed": self.suite_seed,
                 "rollouts": self.rollouts, "noise": self.noise, "bias": self.bias, "seed": self.seed,
-                "reward_noise": self.reward_noise, "description": self.description}
+                "reward_noise": self.reward_noise, "description": self.description, "reading": self.reading}
 
 
 @dataclass
@@ -276,10 +277,34 @@ def load_suites(names: Sequence[str], size: int, seed: int) -> list[Any]:
     return out
 
 
-def planner_input(sample: Sample, description: bool) -> PlannerInput:
-    return PlannerInput(goal=sample.goal, preserve=tuple(sample.preserve),
-                        context={d: v for d, v in sample.context.items() if d in CONTEXT_DIMENSIONS},
-                        description=sample.description if description else None, image_id=sample.image.id)
+#: The name ``train.json`` records for :func:`goal_reading`, so the trained planner recomputes it.
+READER = "rules-lexicon"
+
+
+def goal_reading(sample: Sample) -> str:
+    """The rule lexicon's reading of the goal: the changes it finds, as ``dim=value`` (no noise).
+
+    A planner of half a million parameters trained on a few hundred goals cannot learn language;
+    paper B's planners are pretrained LLMs that can. The testbed gives its students this frozen
+    reading (as paper B's pipeline gives them a frozen extractor's context), beside the goal, so
+    what they learn is the planning policy the data planner's noise and bias corrupt: which changes
+    to make, how, and what else to touch.
+    """
+    plan = rule_plan(sample)
+    parts = []
+    for a in plan["actions"]:
+        dim = next(d for d in CONTEXT_DIMENSIONS if _action_of(d) == a["action"])
+        parts.append(f"{dim}={next(iter(a['parameters'].values()))}")
+    return "; ".join(parts) if parts else "nothing recognised"
+
+
+def planner_input(sample: Sample, description: bool, reading: bool = True) -> PlannerInput:
+    """What a testbed student sees of ``sample`` (a system's view: no truth)."""
+    view = sample.for_system()
+    return PlannerInput(goal=view.goal, preserve=tuple(view.preserve),
+                        context={d: v for d, v in view.context.items() if d in CONTEXT_DIMENSIONS},
+                        description=view.description if description else None, image_id=view.image.id,
+                        reading=goal_reading(view) if reading else None)
 
 
 def build_testbed(config: TestbedConfig, suites: Sequence[Any] | None = None) -> Testbed:
@@ -294,7 +319,7 @@ def build_testbed(config: TestbedConfig, suites: Sequence[Any] | None = None) ->
         for sample in suite.samples:
             group = sample.image.id
             view = sample.for_system()
-            inp = planner_input(view, config.description)
+            inp = planner_input(view, config.description, config.reading)
             if inp.image_path is None:
                 inp = PlannerInput(**{**inp.__dict__, "image_path": suite.image_path(sample)})
             tb.samples[group] = sample

@@ -143,6 +143,7 @@ class TrainedPlanner(StylingPlanner):
         self._modality = prompt["modality"]
         self._description = bool(prompt.get("description", True))
         self._with_instruction = prompt.get("target") == "plan+instruction"
+        self._reader = prompt.get("reading")
         spec = {"kind": "trained", "weights": self._weights_hash, "base": self.train_info["base"]["revision"],
                 "prompt": prompt["version"], "modality": self._modality}
         backend = _LazyBackend(folder, self.train_info, dict(backend_options or {}), spec)
@@ -183,9 +184,16 @@ class TrainedPlanner(StylingPlanner):
 
         context = {k: v for k, v in sample.context.items() if v}
         context.update({k: v for k, v in state["context"].items() if k != "scene_description"})
+        reading = None
+        if self._reader:
+            from .testbed import READER, goal_reading
+
+            if self._reader != READER:
+                raise UsageError(f"trained-planner: unknown goal reader {self._reader!r} in train.json")
+            reading = goal_reading(sample)
         inp = PlannerInput(goal=sample.goal, preserve=tuple(sample.preserve),
                            context={k: v for k, v in context.items() if v and v != "unknown"},
-                           description=sample.description if self._description else None)
+                           description=sample.description if self._description else None, reading=reading)
         msgs = planner_messages(inp, modality=self._modality, description=self._description,
                                 image=image if self._modality == "vision" else None)
         call = Call("styling_plan", msgs, plan_schema(self._library, self.max_actions), {"sample": sample})

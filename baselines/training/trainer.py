@@ -35,7 +35,7 @@ from bench.ids import content_hash, derive_seed
 
 from . import checkpoint as ckpt
 from .encode import Encoded, collate, encode, sequence_nll
-from .methods import Pair, dpo_pairs, normaliser, select, sw_weights
+from .methods import dpo_pairs, normaliser, select, sw_weights
 from .options import TrainOptions
 from .records import TrainRecord, hf_conversation, planner_messages, target_text
 
@@ -94,9 +94,9 @@ def with_adapter(model: Any, opts: TrainOptions) -> Any:
         for p in model.parameters():
             p.requires_grad_(True)
         return model
-    from peft import LoraConfig, get_peft_model
-
     import re
+
+    from peft import LoraConfig, get_peft_model
 
     names = {n.rsplit(".", 1)[-1] for n, _ in model.named_modules()}
     targets = [t for t in opts.lora_targets if t in names]
