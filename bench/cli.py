@@ -229,6 +229,7 @@ def _attach_label_commands() -> None:
 
     from bench.cli_explore import approximations_cmd, explore_cmd, learn_policy_cmd
     from bench.cli_probe import probe_cmd
+    from bench.cli_train import train_cmd
 
     cli.add_command(annotate_cmd, "annotate")
     cli.add_command(calibrate_cmd, "calibrate")
@@ -236,6 +237,7 @@ def _attach_label_commands() -> None:
     cli.add_command(explore_cmd, "explore")
     cli.add_command(learn_policy_cmd, "learn-policy")
     cli.add_command(approximations_cmd, "approximations")
+    cli.add_command(train_cmd, "train")
 
 
 _attach_label_commands()

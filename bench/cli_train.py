@@ -36,7 +36,15 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-@click.command("train", epilog=_epilog(), context_settings={"max_content_width": 140})
+class _TrainCommand(click.Command):
+    """Builds the options table only when help is shown: ``import bench.cli`` must not import baselines."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.epilog = _epilog()
+        super().format_epilog(ctx, formatter)
+
+
+@click.command("train", cls=_TrainCommand, context_settings={"max_content_width": 140})
 @click.option("--method", required=True, type=click.Choice(["s", "r", "rw", "sw", "dpo"], case_sensitive=False),
               help="S (supervised), R (reward-filtered), RW (reward-weighted), SW (standardised), DPO.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="The trained planner's folder.")

@@ -8,11 +8,15 @@ Protocol (every choice printed with the table and written to ``results.json``):
 
 1. The testbed: ``--size`` samples of each styling suite (simple, regular, complex), ``--rollouts``
    data-planner trajectories per sample (a group), each rewarded ``1 + 4 * overall`` (paper B's 1-5).
+   Every planner is also given the rule lexicon's reading of the goal (``testbed.goal_reading``):
+   a model this small cannot learn language from a few hundred goals, and paper B's are pretrained.
 2. One group-disjoint split, fixed across seeds so every model is scored on the same samples:
-   ``base`` (20 %), ``train`` (50 %), ``val`` (5 %), ``test`` (25 %).
-3. Per seed, a base planner ("B"): a tiny Llama-architecture decoder (``TinyConfig``: about 0.5 M
-   parameters, tokenizer trained on the base split) trained from scratch by S on the base split,
-   the analogue of paper B's pretrained model that already writes plans in the format.
+   ``train`` (60 %), ``val`` (5 %), ``test`` (35 %).
+3. A base planner ("B"): a tiny Llama-architecture decoder (``--hidden``, ``--layers``; about
+   1 M parameters, tokenizer trained on its data) trained from scratch by S on ``--synthetic``
+   synthetic requests (``testbed.synthetic_records``: random states and changes, templated goals,
+   planned by the same noisy, biased data planner; no suite sample), the analogue of paper B's
+   pretrained model that already writes plans in the format. One base serves every seed and table.
 4. Per seed and method, LoRA adapters on that base trained on the train split (``preset`` paper or
    code; DPO's reference is the base with the adapters off, as in the paper).
 5. Every model plans each test sample greedily; each plan is scored exactly (``overall``: mean of
@@ -47,7 +51,7 @@ import numpy as np
 log = logging.getLogger("offline_rl_testbed")
 
 METHODS = ("s", "r", "rw", "sw", "dpo")
-SPLIT = {"base": 0.2, "train": 0.5, "val": 0.05, "test": 0.25}
+SPLIT = {"train": 0.6, "val": 0.05, "test": 0.35}
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -61,18 +65,22 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--reward-noise", type=float, default=1.0, help="σ of the noisy table's reward noise (1-5 scale).")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--methods", default=",".join(METHODS))
-    p.add_argument("--base-epochs", type=int, default=6)
-    p.add_argument("--base-lr", type=float, default=3e-3)
+    p.add_argument("--hidden", type=int, default=128, help="The tiny planner's width.")
+    p.add_argument("--layers", type=int, default=4)
+    p.add_argument("--synthetic", type=int, default=3000, help="Synthetic requests the base is trained on.")
+    p.add_argument("--base-epochs", type=int, default=4)
+    p.add_argument("--base-lr", type=float, default=5e-3)
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--lr", type=float, default=2e-3, help="LoRA learning rate (preset code: ÷10 for S, R, DPO).")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--micro-batch", type=int, default=16)
     p.add_argument("--quick", action="store_true", help="A small smoke run (size 24, one seed, 1 epoch).")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default).")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per job (tiny models run best on one).")
+    p.add_argument("--jobs", type=int, default=2, help="(method, seed) trainings run at once, in forked processes.")
     a = p.parse_args(argv)
     a.table = a.table or ["paper"]
     if a.quick:
-        a.size, a.seeds, a.base_epochs, a.epochs = 24, "0", 2, 1
+        a.size, a.seeds, a.base_epochs, a.epochs, a.hidden, a.layers, a.synthetic = 24, "0", 1, 1, 32, 2, 200
     return a
 
 
@@ -130,6 +138,23 @@ def _row(name: str, per_seed: list[dict[str, dict[str, float]]], groups: list[st
     return row
 
 
+_JOB: dict[str, Any] = {}  # what forked workers inherit: the testbed, the splits, the base
+
+
+def _job(task: tuple[str, int, str, str]) -> tuple[str, int, dict[str, dict[str, float]], dict[str, Any]]:
+    """Train one (method, seed) and score it on the test groups (runs in a forked worker)."""
+    import torch
+
+    method, seed, table, preset = task
+    a, tb, splits, base, info, root = (_JOB[k] for k in ("args", "tb", "splits", "base", "info", "root"))
+    torch.set_num_threads(max(1, a.threads))
+    out = root / "models" / f"seed{seed}" / f"{table}-{method}"
+    _train(tb.records, base, out, _opts(method, preset, a, seed), splits, info)
+    scores = _scores(str(out), tb, splits.groups["test"], out)
+    counts = json.loads((out / "train.json").read_text())["data"]["counts"]
+    return method, seed, scores, counts
+
+
 def run_table(table: str, a: argparse.Namespace, root: Path) -> dict[str, Any]:
     from baselines.training.options import TrainOptions
     from baselines.training.splits import split_groups
@@ -154,53 +179,54 @@ def run_table(table: str, a: argparse.Namespace, root: Path) -> dict[str, Any]:
              {k: len(v) for k, v in splits.parts.items()}, time.perf_counter() - t0)
     info = {"testbed": cfg.to_dict(), "reward_judge": "attributes (exact)" + (
         f" + N(0, {cfg.reward_noise})" if cfg.reward_noise else "")}
+    # One base for every seed and table: S ignores rewards, and the seeds vary what the methods do.
+    from baselines.training.testbed import synthetic_records
+
+    base_dir = root / "models" / "base"
+    base_opts = TrainOptions.resolve("s", "paper", adapter="full", lr=a.base_lr, epochs=a.base_epochs,
+                                     batch_size=16, micro_batch=16, warmup=0.05, seed=0, checkpoint_every=200,
+                                     max_length=512)
+    tiny = f"tiny:hidden={a.hidden},layers={a.layers},intermediate={a.hidden * 8 // 3}"
+    if not (base_dir / "train.json").exists():
+        from baselines.training.pipeline import train_planner
+
+        synthetic = synthetic_records(a.synthetic, 0, a.noise, a.bias)
+        train_planner(synthetic, base=tiny, out_dir=base_dir, opts=base_opts, fractions={"train": 0.97, "val": 0.03},
+                      data_info={"synthetic": a.synthetic, "noise": a.noise, "bias": a.bias, "role": "base"},
+                      description=False, show_progress=False, device="cpu")
+    per_method: dict[str, list[dict[str, dict[str, float]]]] = {"B": [_scores(str(base_dir), tb, test_groups,
+                                                                              base_dir)]}
+    _JOB.update(args=a, tb=tb, splits=splits, base=str(base_dir / "model"), info=info, root=root)
+    tasks = [(m, seed, table, preset) for seed in seeds for m in methods]
+    if a.jobs > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(a.jobs, mp_context=mp.get_context("fork")) as pool:
+            done = list(pool.map(_job, tasks))
+    else:
+        done = [_job(t) for t in tasks]
+    counts: dict[str, Any] = {}
+    for method, _seed, scores, c in sorted(done, key=lambda d: (METHODS.index(d[0]), d[1])):
+        per_method.setdefault(method.upper(), []).append(scores)
+        counts.setdefault(method.upper(), c)
     test_recs = splits["test"]
-    rows: list[dict[str, Any]] = []
-    data_mean = mean_by(test_recs)
-    best = best_in_group(test_recs)
-    ref_rows = {
+    data_mean, best = mean_by(test_recs), best_in_group(test_recs)
+    refs = {
         "data planner (mean of its rollouts)": [{g: {"overall": data_mean[g], "valid": 1.0, "exact": float("nan")}
                                                  for g in test_groups}],
         "best trajectory in the data": [{g: {"overall": best[g], "valid": 1.0, "exact": float("nan")}
                                          for g in test_groups}],
     }
-    per_method: dict[str, list[dict[str, dict[str, float]]]] = {"B": []}
-    counts: dict[str, Any] = {}
-    for seed in seeds:
-        base_dir = root / "models" / f"seed{seed}" / "base"  # the same base for every table of this seed
-        base_opts = TrainOptions.resolve("s", "paper", adapter="full", lr=a.base_lr, epochs=a.base_epochs,
-                                         batch_size=a.batch_size, micro_batch=a.batch_size, warmup=0.05, seed=seed,
-                                         checkpoint_every=100, max_length=512)
-        # S ignores rewards, so one base per seed serves every table
-        _train(tb.records, "tiny", base_dir, base_opts, _as_train(splits, "base"), {**info, "role": "base"})
-        per_method["B"].append(_scores(str(base_dir), tb, test_groups, base_dir))
-        for m in methods:
-            opts = _opts(m, preset, a, seed)
-            out = root / "models" / f"seed{seed}" / f"{table}-{m}"
-            _train(tb.records, str(base_dir / "model"), out, opts, splits, info)
-            per_method.setdefault(m.upper(), []).append(_scores(str(out), tb, test_groups, out))
-            tj = json.loads((out / "train.json").read_text())
-            counts.setdefault(m.upper(), tj["data"]["counts"])
     ref = np.array([[s[g]["overall"] for g in test_groups] for s in per_method["S"]]).mean(axis=0) \
         if "S" in per_method else None
-    for name, per_seed in {**ref_rows, **per_method}.items():
-        rows.append(_row(name, per_seed, test_groups, ref if name not in ("S",) else None))
+    rows = [_row(name, per_seed, test_groups, None if name == "S" else ref)
+            for name, per_seed in {**refs, **per_method}.items()]
     return {"table": table, "preset": preset, "testbed": cfg.to_dict(), "split": SPLIT,
-            "sizes": {k: len(v) for k, v in splits.parts.items()}, "seeds": seeds,
+            "sizes": {k: len(v) for k, v in splits.parts.items()}, "seeds": seeds, "tiny": tiny,
             "reward": reward_summary(splits["train"]), "counts": counts, "rows": rows,
-            "options": {m: _opts(m, preset, a, 0).to_dict() for m in methods},
-            "seconds": time.perf_counter() - t0}
-
-
-def _as_train(splits: Any, name: str) -> Any:
-    """The same split with ``name`` as the part trained on."""
-    from baselines.training.splits import Splits
-
-    parts = dict(splits.parts)
-    groups = dict(splits.groups)
-    parts["train"], parts[name] = parts[name], parts["train"]
-    groups["train"], groups[name] = groups[name], groups["train"]
-    return Splits(parts, groups, splits.seed, splits.fractions, splits.excluded, splits.excluded_groups)
+            "options": {m: _opts(m, preset, a, 0).to_dict() for m in methods}, "synthetic": a.synthetic,
+            "base_options": base_opts.to_dict(), "seconds": time.perf_counter() - t0}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -236,10 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("transformers", "accelerate", "peft", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("EDITBENCH_PROGRESS", "0")
-    if a.threads:
-        import torch
+    import torch
 
-        torch.set_num_threads(a.threads)
+    torch.set_num_threads(max(1, a.threads))
     root = Path(a.out)
     root.mkdir(parents=True, exist_ok=True)
     results = []

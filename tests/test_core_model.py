@@ -170,7 +170,8 @@ def test_registry_third_party_registration():
 def test_import_bench_loads_no_heavy_library():
     code = ("import sys, bench, bench.cli, bench.runner, bench.store, bench.registry, bench.results, bench.report, "
             "bench.compose, bench.context, bench.regions; "
-            "heavy = [m for m in ('torch', 'transformers', 'diffusers', 'open_clip', 'lpips', 'torchmetrics', 'openai') if m in sys.modules]; "
+            "heavy = [m for m in ('torch', 'transformers', 'diffusers', 'open_clip', 'lpips', 'torchmetrics', 'openai', "
+            "'peft', 'suites', 'judges', 'baselines', 'leaderboard') if m in sys.modules]; "
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

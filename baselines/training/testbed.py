@@ -152,8 +152,23 @@ TEMPTS: dict[str, tuple[str, ...]] = {
 
 
 def noisy_rule_plan(sample: Sample, rng: random.Random, noise: float, bias: float = 0.0) -> dict[str, Any]:
-    """The rule plan with seeded random noise of strength ``noise`` and a temptation ``bias``
-    (both 0: the rule plan itself).
+    """The rule plan of ``sample`` with seeded random noise of strength ``noise`` and a temptation
+    ``bias`` (both 0: the rule plan itself); see :func:`noisy_plan`."""
+    ctx = {d: str(sample.context.get(d) or "unknown") for d in CONTEXT_DIMENSIONS}
+    return noisy_plan(_changes(rule_plan(sample)), ctx, rng, noise, bias)
+
+
+def _changes(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for a in plan["actions"]:
+        dim = next(d for d in CONTEXT_DIMENSIONS if _action_of(d) == a["action"])
+        out.append((dim, str(next(v for k, v in a["parameters"].items() if k.startswith("target_")))))
+    return out
+
+
+def noisy_plan(changes: Sequence[tuple[str, str]], ctx: Mapping[str, str], rng: random.Random, noise: float,
+               bias: float = 0.0) -> dict[str, Any]:
+    """A plan for the clean ``changes`` (``[(dim, value)]``) as the imperfect data planner writes it.
 
     Each action is dropped with probability ``noise/3`` and otherwise gets a wrong target value
     (another value of its dimension) with probability ``noise/3``; with probability ``noise`` one
@@ -164,21 +179,18 @@ def noisy_rule_plan(sample: Sample, rng: random.Random, noise: float, bias: floa
     actions. Values are drawn from the scene vocabulary, so every plan is executable: the errors
     are in the choices, not the syntax.
     """
-    base = rule_plan(sample)
-    ctx = {d: str(sample.context.get(d) or "unknown") for d in CONTEXT_DIMENSIONS}
+    requested = {_action_of(d) for d, _ in changes}
     actions: list[dict[str, Any]] = []
-    for a in base["actions"]:
+    for dim, value in changes:
         u = rng.random()
         if u < noise / 3:
             continue
-        dim = next(d for d in CONTEXT_DIMENSIONS if _action_of(d) == a["action"])
-        value = next(v for k, v in a["parameters"].items() if k.startswith("target_"))
         if u < 2 * noise / 3:
             others = [v for v in _vocab_values(dim) if v not in (value, ctx[dim])]
             value = rng.choice(others) if others else value
         actions.append(_action(dim, ctx[dim], value))
         if rng.random() < bias:
-            used = {x["action"] for x in actions} | {x["action"] for x in base["actions"]}
+            used = {x["action"] for x in actions} | requested
             tempted = next((t for t in TEMPTS.get(dim, ()) if _action_of(t) not in used), None)
             if tempted is not None:
                 values = [v for v in _vocab_values(tempted) if v != ctx[tempted]]
@@ -196,6 +208,41 @@ def noisy_rule_plan(sample: Sample, rng: random.Random, noise: float, bias: floa
         values = [v for v in _vocab_values(dim) if v != ctx[dim]]
         actions.insert(rng.randrange(len(actions) + 1), _action(dim, ctx[dim], rng.choice(values)))
     return {"reasoning": "", "actions": actions}
+
+
+_TEMPLATES = ("make the {d} {v}", "change the {d} to {v}", "set the {d} to {v}", "give it a {v} {d}")
+
+
+def synthetic_records(n: int, seed: int, noise: float, bias: float) -> list[TrainRecord]:
+    """``n`` synthetic requests planned by the same imperfect data planner: the base's pretraining data.
+
+    Each draws a random state over the ten dimensions (the scene vocabulary), one to four changes,
+    up to two dimensions to keep (often ones the changes tempt), a templated goal ("change the
+    season to winter and make the time of day dusk. Keep the weather as it is."), the reading of
+    the changes, and one noisy plan. No styling suite is involved, so nothing here is ever
+    evaluated; no reward is attached (the base is trained by S, which ignores rewards). Thousands
+    of distinct requests are what teach a small model to read its input rather than memorise it.
+    """
+    out = []
+    for i in range(n):
+        rng = random.Random(derive_seed(seed, "synthetic", str(i)))
+        ctx = {d: rng.choice(_vocab_values(d)) for d in CONTEXT_DIMENSIONS}
+        dims = rng.sample(list(CONTEXT_DIMENSIONS), rng.randint(1, 4))
+        changes = [(d, rng.choice([v for v in _vocab_values(d) if v != ctx[d]])) for d in dims]
+        tempted = [t for d in dims for t in TEMPTS.get(d, ()) if t not in dims]
+        others = [d for d in CONTEXT_DIMENSIONS if d not in dims]
+        keep: list[str] = []
+        for _ in range(rng.randint(0, 2)):
+            pool = [t for t in (tempted if tempted and rng.random() < 0.7 else others) if t not in keep]
+            if pool:
+                keep.append(rng.choice(pool))
+        words = [rng.choice(_TEMPLATES).format(d=d.replace("_", " "), v=v.replace("_", " ")) for d, v in changes]
+        goal = ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
+        goal = goal[0].upper() + goal[1:] + "." + "".join(f" Keep the {k.replace('_', ' ')} as it is." for k in keep)
+        inp = PlannerInput(goal=goal, preserve=tuple(keep), context=ctx, reading="; ".join(f"{d}={v}" for d, v in changes))
+        out.append(TrainRecord(key=f"synthetic/{i}", input=inp, plan=noisy_plan(changes, ctx, rng, noise, bias),
+                               reward=None, group=f"synthetic-{i}", source="synthetic"))
+    return out
 
 
 # -- the exact reward ----------------------------------------------------------------------------------
