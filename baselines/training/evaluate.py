@@ -60,6 +60,7 @@ def score_planner(folder: str | os.PathLike, testbed: Any, groups: Sequence[str]
     from .testbed import planner_input
 
     cfg = testbed.config
-    inputs = [planner_input(testbed.samples[g], bool(cfg.description), bool(cfg.reading)) for g in groups]
+    inputs = [planner_input(testbed.samples[g], bool(cfg.description), bool(cfg.reading), bool(cfg.goal_text))
+              for g in groups]
     replies = plan_replies(folder, inputs, **kw)
     return {g: testbed.score(g, reply) for g, reply in zip(groups, replies, strict=True)}

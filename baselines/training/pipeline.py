@@ -154,7 +154,7 @@ def train_planner(records: Sequence[TrainRecord], *, base: str, out_dir: str | o
         "weights": weights_dir.name,
         "prompt": {"version": PROMPT_VERSION, "system": SYSTEM_PROMPT, "modality": opts.modality,
                    "description": bool(description), "target": opts.target, "reasoning_order": opts.reasoning_order,
-                   "reading": _reader(train)},
+                   "reading": _reader(train), "goal": any(bool(r.input.goal) for r in train)},
         "options": opts.to_dict(), "provenance": {k: list(v) for k, v in PROVENANCE.items()},
         "data": {**dict(data_info or {}), "counts": _finite(result.counts)},
         "reward_judge": (data_info or {}).get("reward_judge"),

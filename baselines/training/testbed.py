@@ -74,11 +74,13 @@ class TestbedConfig:
     reward_noise: float = 0.0
     description: bool = False
     reading: bool = True
+    goal_text: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"suites": list(self.suites), "size": self.size, "suite_seed": self.suite_seed,
                 "rollouts": self.rollouts, "noise": self.noise, "bias": self.bias, "seed": self.seed,
-                "reward_noise": self.reward_noise, "description": self.description, "reading": self.reading}
+                "reward_noise": self.reward_noise, "description": self.description, "reading": self.reading,
+                "goal_text": self.goal_text}
 
 
 @dataclass
@@ -213,7 +215,7 @@ def noisy_plan(changes: Sequence[tuple[str, str]], ctx: Mapping[str, str], rng: 
 _TEMPLATES = ("make the {d} {v}", "change the {d} to {v}", "set the {d} to {v}", "give it a {v} {d}")
 
 
-def synthetic_records(n: int, seed: int, noise: float, bias: float) -> list[TrainRecord]:
+def synthetic_records(n: int, seed: int, noise: float, bias: float, goal_text: bool = False) -> list[TrainRecord]:
     """``n`` synthetic requests planned by the same imperfect data planner: the base's pretraining data.
 
     Each draws a random state over the ten dimensions (the scene vocabulary), one to four changes,
@@ -222,6 +224,8 @@ def synthetic_records(n: int, seed: int, noise: float, bias: float) -> list[Trai
     the changes, and one noisy plan. No styling suite is involved, so nothing here is ever
     evaluated; no reward is attached (the base is trained by S, which ignores rewards). Thousands
     of distinct requests are what teach a small model to read its input rather than memorise it.
+    The templated goals are kept only with ``goal_text`` (their words are not the suites' words, so
+    a student that reads goals would meet unknown words on the suites).
     """
     out = []
     for i in range(n):
@@ -239,7 +243,8 @@ def synthetic_records(n: int, seed: int, noise: float, bias: float) -> list[Trai
         words = [rng.choice(_TEMPLATES).format(d=d.replace("_", " "), v=v.replace("_", " ")) for d, v in changes]
         goal = ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
         goal = goal[0].upper() + goal[1:] + "." + "".join(f" Keep the {k.replace('_', ' ')} as it is." for k in keep)
-        inp = PlannerInput(goal=goal, preserve=tuple(keep), context=ctx, reading="; ".join(f"{d}={v}" for d, v in changes))
+        inp = PlannerInput(goal=goal if goal_text else "", preserve=tuple(keep), context=ctx,
+                           reading="; ".join(f"{d}={v}" for d, v in changes))
         out.append(TrainRecord(key=f"synthetic/{i}", input=inp, plan=noisy_plan(changes, ctx, rng, noise, bias),
                                reward=None, group=f"synthetic-{i}", source="synthetic"))
     return out
@@ -345,10 +350,11 @@ def goal_reading(sample: Sample) -> str:
     return "; ".join(parts) if parts else "nothing recognised"
 
 
-def planner_input(sample: Sample, description: bool, reading: bool = True) -> PlannerInput:
-    """What a testbed student sees of ``sample`` (a system's view: no truth)."""
+def planner_input(sample: Sample, description: bool, reading: bool = True, goal_text: bool = True) -> PlannerInput:
+    """What a testbed student sees of ``sample`` (a system's view: no truth). Without ``goal_text``
+    the goal's words are left out and the request is known through its reading only."""
     view = sample.for_system()
-    return PlannerInput(goal=view.goal, preserve=tuple(view.preserve),
+    return PlannerInput(goal=view.goal if goal_text else "", preserve=tuple(view.preserve),
                         context={d: v for d, v in view.context.items() if d in CONTEXT_DIMENSIONS},
                         description=view.description if description else None, image_id=view.image.id,
                         reading=goal_reading(view) if reading else None)
@@ -366,7 +372,7 @@ def build_testbed(config: TestbedConfig, suites: Sequence[Any] | None = None) ->
         for sample in suite.samples:
             group = sample.image.id
             view = sample.for_system()
-            inp = planner_input(view, config.description, config.reading)
+            inp = planner_input(view, config.description, config.reading, config.goal_text)
             if inp.image_path is None:
                 inp = PlannerInput(**{**inp.__dict__, "image_path": suite.image_path(sample)})
             tb.samples[group] = sample

@@ -144,6 +144,7 @@ class TrainedPlanner(StylingPlanner):
         self._description = bool(prompt.get("description", True))
         self._with_instruction = prompt.get("target") == "plan+instruction"
         self._reader = prompt.get("reading")
+        self._goal = bool(prompt.get("goal", True))
         spec = {"kind": "trained", "weights": self._weights_hash, "base": self.train_info["base"]["revision"],
                 "prompt": prompt["version"], "modality": self._modality}
         backend = _LazyBackend(folder, self.train_info, dict(backend_options or {}), spec)
@@ -191,7 +192,7 @@ class TrainedPlanner(StylingPlanner):
             if self._reader != READER:
                 raise UsageError(f"trained-planner: unknown goal reader {self._reader!r} in train.json")
             reading = goal_reading(sample)
-        inp = PlannerInput(goal=sample.goal, preserve=tuple(sample.preserve),
+        inp = PlannerInput(goal=sample.goal if self._goal else "", preserve=tuple(sample.preserve),
                            context={k: v for k, v in context.items() if v and v != "unknown"},
                            description=sample.description if self._description else None, reading=reading)
         msgs = planner_messages(inp, modality=self._modality, description=self._description,
