@@ -244,7 +244,7 @@ def synthetic_records(n: int, seed: int, noise: float, bias: float, goal_text: b
         goal = ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
         goal = goal[0].upper() + goal[1:] + "." + "".join(f" Keep the {k.replace('_', ' ')} as it is." for k in keep)
         inp = PlannerInput(goal=goal if goal_text else "", preserve=tuple(keep), context=ctx,
-                           reading="; ".join(f"{d}={v}" for d, v in changes))
+                           reading="; ".join(f"{d} -> {v}" for d, v in changes))
         out.append(TrainRecord(key=f"synthetic/{i}", input=inp, plan=noisy_plan(changes, ctx, rng, noise, bias),
                                reward=None, group=f"synthetic-{i}", source="synthetic"))
     return out
@@ -334,7 +334,8 @@ READER = "rules-lexicon"
 
 
 def goal_reading(sample: Sample) -> str:
-    """The rule lexicon's reading of the goal: the changes it finds, as ``dim=value`` (no noise).
+    """The rule lexicon's reading of the goal: the changes it finds, as ``dim -> value`` (no noise;
+    the arrow, not the state's ``=``, so the target and the current value are told apart).
 
     A planner of half a million parameters trained on a few hundred goals cannot learn language;
     paper B's planners are pretrained LLMs that can. The testbed gives its students this frozen
@@ -346,7 +347,7 @@ def goal_reading(sample: Sample) -> str:
     parts = []
     for a in plan["actions"]:
         dim = next(d for d in CONTEXT_DIMENSIONS if _action_of(d) == a["action"])
-        parts.append(f"{dim}={next(iter(a['parameters'].values()))}")
+        parts.append(f"{dim} -> {next(iter(a['parameters'].values()))}")
     return "; ".join(parts) if parts else "nothing recognised"
 
 

@@ -320,7 +320,7 @@ class Trainer:
                 idx = order[1][b * opts.batch_size:(b + 1) * opts.batch_size]
                 metrics = self._step(model, optim, acc, idx, ref, counters)
                 with warnings.catch_warnings():  # a skipped batch still advances the schedule, on purpose
-                    warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step()`")
+                    warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
                     sched.step()
                 step += 1
                 metrics.update(step=step, epoch=epoch, lr=sched.get_last_lr()[0])
