@@ -152,7 +152,7 @@ def prompt_text(inp: PlannerInput, *, description: bool = True) -> str:
     """The user turn: goal (left out when empty), what to keep, the ten-dimension state (values
     ``unknown`` left out), the goal's reading when there is one, and (optionally) the scene analysis."""
     lines = [f"Goal: {inp.goal.strip()}"] if inp.goal.strip() else []
-    lines.append("Keep: " + (", ".join(_words(p) for p in inp.preserve) if inp.preserve else "nothing named"))
+    lines.append("Keep: " + (", ".join(inp.preserve) if inp.preserve else "nothing named"))
     state = [f"{d}={inp.context[d]}" for d in CONTEXT_DIMENSIONS if inp.context.get(d) not in (None, "", "unknown")]
     extra = [f"{k}={v}" for k, v in sorted(inp.context.items()) if k not in CONTEXT_DIMENSIONS and v not in ("", "unknown")]
     if state or extra:

@@ -110,15 +110,17 @@ def _action(dim: str, current: str, value: str) -> dict[str, Any]:
 
     aid = _action_of(dim)
     d = ACTIONS[aid]
-    return {"reasoning": f"Because the {dim} is {current}, we choose {value}",
+    return {"reasoning": f"We choose {dim} -> {value}, because {dim}={current}",
             "action": aid, "parameters": {d.target_param: value}}
 
 
 def rule_plan(sample: Sample) -> dict[str, Any]:
     """The rule planner's plan for ``sample`` (10-action library, at most 5 actions) in the testbed's
-    compact form: per action a short reasoning in paper B's "because the state is X, we choose Y"
-    form, the action and its target value (the source is in the reasoning; parameters beyond the
-    target and a plan-level reasoning are left out, to keep sequences short enough for a CPU)."""
+    compact form: per action a short reasoning in paper B's "we choose Y because the current state
+    is X" form, written with the reading's ``dim -> value`` and the state's ``dim=value`` items
+    (``We choose season -> winter, because season=summer``: tokens a small model can copy), the
+    action and its target value. Parameters beyond the target and a plan-level reasoning are left
+    out, to keep sequences short enough for a CPU."""
     from baselines.agents import rules
     from baselines.agents.library import ATOMIC
 

@@ -2,9 +2,11 @@
 
 What the CPU testbed and the tests train. Nothing is downloaded: the tokenizer is a byte-level BPE
 trained here on the training texts (whole rendered conversations: system prompt, request and plan).
-Its pre-tokenizer (``split="words"``) cuts text into words (with their leading space) and runs of
-punctuation (with the spaces inside them), so a value (``time_of_day``, ``noon``) is the same token
-wherever it appears, which is what lets a small model copy the state into its plan, while runs of
+Its pre-tokenizer (``split="words"``) keeps ``key=value`` and ``key -> value`` items whole and cuts
+the rest into words and the runs of spaces and punctuation between them. An item of the request
+(``season -> winter``) is then one token in the prompt and in the plan, so a small model plans by
+copying tokens rather than by looking values up (which a half-million-parameter model trained for
+minutes does not learn), and a value (``winter``) is the same token wherever it stands; runs of
 JSON punctuation (``", "``) stay single pieces.
 ``split="none"`` lets merges cross everything (shorter sequences, but each value fused with its
 neighbours, which a small model learns far more slowly). The model is a Llama-architecture decoder built from a small config
@@ -49,7 +51,7 @@ class TinyConfig:
         return asdict(self)
 
 
-WORDS = r"\s?\w+|(?:[^\w\s]+\s?)+|\s+"
+WORDS = r"\w+ -> \w+|\w+=\w+|\w+|\W+"
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 2000, split: str = "words") -> Any:
