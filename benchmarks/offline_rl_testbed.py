@@ -65,6 +65,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--reward-noise", type=float, default=1.0, help="σ of the noisy table's reward noise (1-5 scale).")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--variant", action="append", default=[], metavar="METHOD:KEY=VALUE[,KEY=VALUE]",
+                   help="An extra row: a method with training options changed (repeatable), e.g. "
+                        "sw:sw_scope=group or sw:lr=2e-4. Its models go beside the method's.")
     p.add_argument("--hidden", type=int, default=96, help="The tiny planner's width.")
     p.add_argument("--layers", type=int, default=3)
     p.add_argument("--synthetic", type=int, default=4000, help="Synthetic requests the base is trained on.")
@@ -84,7 +87,27 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     return a
 
 
-def _opts(method: str, preset: str, a: argparse.Namespace, seed: int) -> Any:
+def _variant(text: str) -> tuple[str, dict[str, Any]]:
+    """``sw:sw_scope=group,lr=2e-4`` -> ``("sw", {"sw_scope": "group", "lr": 0.0002})`` (YAML-typed values)."""
+    import yaml
+
+    method, _, rest = text.partition(":")
+    if method not in METHODS:
+        raise SystemExit(f"--variant {text!r}: method must be one of {', '.join(METHODS)}")
+    changes: dict[str, Any] = {}
+    for item in filter(None, (x.strip() for x in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise SystemExit(f"--variant {text!r}: {item!r} is not KEY=VALUE")
+        changes[key.strip()] = yaml.safe_load(value.strip())
+    return method, changes
+
+
+def _label(method: str, changes: dict[str, Any]) -> str:
+    return method.upper() + ("" if not changes else " (" + ", ".join(f"{k}={v}" for k, v in changes.items()) + ")")
+
+
+def _opts(method: str, preset: str, a: argparse.Namespace, seed: int, changes: dict[str, Any] | None = None) -> Any:
     from baselines.training.options import TrainOptions
 
     lr = a.lr
@@ -94,6 +117,7 @@ def _opts(method: str, preset: str, a: argparse.Namespace, seed: int) -> Any:
                               warmup=0.1, seed=seed, checkpoint_every=100, max_length=512)
     if preset == "code":
         kw["max_length"] = 256  # "pad to 2048" at the testbed's scale: about 3x its longest sample
+    kw.update(changes or {})
     return TrainOptions.resolve(method, preset, **kw)
 
 
@@ -142,17 +166,19 @@ _JOB: dict[str, Any] = {}  # what forked workers inherit: the testbed, the split
 
 
 def _job(task: tuple[str, int, str, str]) -> tuple[str, int, dict[str, dict[str, float]], dict[str, Any]]:
-    """Train one (method, seed) and score it on the test groups (runs in a forked worker)."""
+    """Train one (method or variant, seed) and score it on the test groups (runs in a forked worker)."""
     import torch
 
-    method, seed, table, preset = task
+    spec, seed, table, preset = task
+    method, changes = _variant(spec)
     a, tb, splits, base, info, root = (_JOB[k] for k in ("args", "tb", "splits", "base", "info", "root"))
     torch.set_num_threads(max(1, a.threads))
-    out = root / "models" / f"seed{seed}" / f"{table}-{method}"
-    _train(tb.records, base, out, _opts(method, preset, a, seed), splits, info)
+    tag = method + "".join(f"-{k}={v}" for k, v in changes.items())
+    out = root / "models" / f"seed{seed}" / f"{table}-{tag}"
+    _train(tb.records, base, out, _opts(method, preset, a, seed, changes), splits, info)
     scores = _scores(str(out), tb, splits.groups["test"], out)
     counts = json.loads((out / "train.json").read_text())["data"]["counts"]
-    return method, seed, scores, counts
+    return spec, seed, scores, counts
 
 
 def run_table(table: str, a: argparse.Namespace, root: Path) -> dict[str, Any]:
@@ -197,7 +223,10 @@ def run_table(table: str, a: argparse.Namespace, root: Path) -> dict[str, Any]:
     per_method: dict[str, list[dict[str, dict[str, float]]]] = {"B": [_scores(str(base_dir), tb, test_groups,
                                                                               base_dir)]}
     _JOB.update(args=a, tb=tb, splits=splits, base=str(base_dir / "model"), info=info, root=root)
-    tasks = [(m, seed, table, preset) for seed in seeds for m in methods]
+    specs = methods + list(a.variant)
+    for v in a.variant:
+        _variant(v)  # fail before any training
+    tasks = [(m, seed, table, preset) for seed in seeds for m in specs]
     if a.jobs > 1:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
@@ -207,9 +236,10 @@ def run_table(table: str, a: argparse.Namespace, root: Path) -> dict[str, Any]:
     else:
         done = [_job(t) for t in tasks]
     counts: dict[str, Any] = {}
-    for method, _seed, scores, c in sorted(done, key=lambda d: (METHODS.index(d[0]), d[1])):
-        per_method.setdefault(method.upper(), []).append(scores)
-        counts.setdefault(method.upper(), c)
+    for spec, _seed, scores, c in sorted(done, key=lambda d: (specs.index(d[0]), d[1])):
+        name = _label(*_variant(spec))
+        per_method.setdefault(name, []).append(scores)
+        counts.setdefault(name, c)
     test_recs = splits["test"]
     data_mean, best = mean_by(test_recs), best_in_group(test_recs)
     refs = {
@@ -225,7 +255,8 @@ def run_table(table: str, a: argparse.Namespace, root: Path) -> dict[str, Any]:
     return {"table": table, "preset": preset, "testbed": cfg.to_dict(), "split": SPLIT,
             "sizes": {k: len(v) for k, v in splits.parts.items()}, "seeds": seeds, "tiny": tiny,
             "reward": reward_summary(splits["train"]), "counts": counts, "rows": rows,
-            "options": {m: _opts(m, preset, a, 0).to_dict() for m in methods}, "synthetic": a.synthetic,
+            "options": {_label(*_variant(m)): _opts(_variant(m)[0], preset, a, 0, _variant(m)[1]).to_dict()
+                        for m in specs}, "synthetic": a.synthetic,
             "base_options": base_opts.to_dict(), "seconds": time.perf_counter() - t0}
 
 

@@ -17,7 +17,13 @@ file                   one row per
 ``bradley_terry.csv``  suite × pairwise judge × system: strength with interval
 ``set_scores.csv``     suite × set-scope judge × score × system (FID-like scores)
 ``results.csv``        suite × sample × system × judge × score: every per-sample value
+``trust.csv``          judge: control accuracy, flag, gap, drift, pinning, position bias and
+                       preferred position, systems it is in-sample for
 =====================  ===================================================================
+
+The JSON also holds what no CSV does: ``trust`` (every trust figure the pages show, see
+:mod:`leaderboard.export_trust`), ``approximations`` (paper A's figures per run that measured
+them), and per suite the number of unsettled pairs and what the training-judge guard did.
 """
 
 from __future__ import annotations
@@ -32,10 +38,13 @@ import pandas as pd
 
 from bench.images import atomic_write
 from bench.results import Results
+from leaderboard.approximations import ApproxReport
 from leaderboard.breakdown import BradleyTerryView, TagBreakdown, VerdictBreakdown
 from leaderboard.calibration import calibration_for
+from leaderboard.export_trust import approximations_document, guard_json, trust_document, trust_frame
 from leaderboard.header import Names
 from leaderboard.overview import UNSETTLED, Overview, SuiteRanking
+from leaderboard.trust import JudgeRow, TrustIndex
 from leaderboard.views import Header
 
 SCHEMA_VERSION = 1
@@ -57,7 +66,13 @@ def _num(v: Any) -> float | None:
 
 
 def _frames(
-    res: Results, names: Names, overview: Overview, suites: list[SuiteNumbers], summary: pd.DataFrame
+    res: Results,
+    names: Names,
+    overview: Overview,
+    suites: list[SuiteNumbers],
+    summary: pd.DataFrame,
+    trust: TrustIndex,
+    judge_rows: tuple[JudgeRow, ...],
 ) -> dict[str, pd.DataFrame]:
     by_name = {v.display: k for k, v in names.systems.items()}
     ov, swap, tags, crit, bt, sets = [], [], [], [], [], []
@@ -65,11 +80,17 @@ def _frames(
         r = sn.ranking
         ref = r.suite.ref
         for c in r.cells:
+            jid = r.primary.judge_id if r.primary else None
             ov.append(
                 {
                     "suite": ref,
-                    "judge_id": r.primary.judge_id if r.primary else None,
+                    "judge_id": jid,
                     "score": r.primary.score if r.primary else None,
+                    "chosen_by": r.primary.chosen_by if r.primary else None,
+                    "judge_flagged": bool(jid and trust.flagged(jid)),
+                    "in_sample": bool(jid and trust.in_sample(c.system.id, jid)),
+                    "excluded": c.excluded,
+                    "in_sample_text": c.in_sample_text or None,
                     "system_id": c.system.id,
                     "system": c.system.display,
                     "track": c.system.track,
@@ -179,6 +200,11 @@ def _frames(
                 "suite",
                 "judge_id",
                 "score",
+                "chosen_by",
+                "judge_flagged",
+                "in_sample",
+                "excluded",
+                "in_sample_text",
                 "system_id",
                 "system",
                 "track",
@@ -266,6 +292,7 @@ def _frames(
             sets, columns=["suite", "judge_id", "score", "system_id", "system", "value", "status"]
         ),
         "results.csv": results.drop(columns=["judge"], errors="ignore"),
+        "trust.csv": trust_frame(trust, judge_rows),
     }
     for df in frames.values():
         df.insert(0, "schema_version", SCHEMA_VERSION)
@@ -286,11 +313,16 @@ def write_data(
     suites: list[SuiteNumbers],
     summary: pd.DataFrame,
     calibrations: dict[str, dict],
+    *,
+    trust: TrustIndex | None = None,
+    judge_rows: tuple[JudgeRow, ...] = (),
+    approximations: tuple[ApproxReport, ...] = (),
 ) -> Path:
     """Write ``out/data/leaderboard.json`` and the CSVs; returns the JSON's path."""
     folder = Path(out) / "data"
     folder.mkdir(parents=True, exist_ok=True)
-    frames = _frames(res, names, overview, suites, summary)
+    trust = trust if trust is not None else TrustIndex()
+    frames = _frames(res, names, overview, suites, summary, trust, judge_rows)
     for name, df in frames.items():
         atomic_write(folder / name, df.to_csv(index=False, float_format="%.10g").encode("utf-8"))
     judges = []
@@ -329,6 +361,8 @@ def write_data(
             "Holm-corrected, alpha 0.05; equal ranks are ties",
             "expected_rank": "mean rank over 1000 bootstrap resamples of samples (judge draws resampled too)",
             "unsettled": f"a pair whose observed order flips in more than {UNSETTLED:.0%} of resamples",
+            "guard": "a suite whose primary judge is in-sample for a listed (trained) system is ranked by a "
+            "held-out judge that scored every system; without one, in-sample systems are not ranked",
         },
         "suites": [
             {
@@ -348,6 +382,8 @@ def write_data(
                     "note": sn.ranking.primary.note,
                 },
                 "notes": list(sn.ranking.notes),
+                "unsettled_pairs": sn.ranking.unsettled_pairs,
+                "guard": guard_json(sn.ranking.guard) if sn.ranking.guard is not None else None,
             }
             for sn in suites
         ],
@@ -367,7 +403,11 @@ def write_data(
             for s, v in names.systems.items()
         ],
         "judges": judges,
-        **{name[:-4]: _records(df) for name, df in frames.items() if name != "results.csv"},
+        "trust": trust_document(trust, judge_rows, overview, [sn.ranking for sn in suites]),
+        "approximations": approximations_document(approximations),
+        **{
+            name[:-4]: _records(df) for name, df in frames.items() if name not in ("results.csv", "trust.csv")
+        },
         "files": {name: list(df.columns) for name, df in frames.items()},
     }
     path = folder / "leaderboard.json"

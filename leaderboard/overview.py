@@ -13,6 +13,11 @@ Per suite (see :mod:`leaderboard.primary` for which score stands for it):
 
 Rows are ordered by expected rank (the mean over the suites a system was ranked on), so the order
 shown is the one the data support best; every column can be re-sorted on the page.
+
+**Training-judge guard** (:mod:`leaderboard.heldout`): when a system of the suite was trained on
+the primary judge's rewards, the suite is ranked by a held-out judge that scored every system,
+or, failing one, the in-sample systems are shown but not ranked. :attr:`SuiteRanking.guard` says
+which, in a sentence the page prints.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ from bench.stats import rank_stability, significance_ranks
 from leaderboard.calibration import CalibrationView, calibration_for
 from leaderboard.formatting import MISSING, bare_format, format_score, format_value, is_number
 from leaderboard.header import Names
+from leaderboard.heldout import Guard, apply_guard
 from leaderboard.primary import Primary, choose_primary, score_matrix
+from leaderboard.trust import TrustIndex
 from leaderboard.views import Bar, JudgeView, SuiteView, SystemView
 
 log = logging.getLogger(__name__)
@@ -65,6 +72,8 @@ class RankCell:
     rank_high: float | None
     unsettled_with: tuple[tuple[str, float], ...]  # (display name, swap probability)
     title: str
+    in_sample_text: str = ""  # ranked by a held-out judge: its in-sample score on the replaced primary
+    excluded: bool = False  # in-sample on the primary and no held-out judge: shown, not ranked
 
     @property
     def rank_text(self) -> str:
@@ -104,6 +113,7 @@ class SuiteRanking:
     n_shared: int
     draws: bool
     notes: tuple[str, ...]
+    guard: Guard | None = None  # the training-judge guard acted on this suite (held-out judge or exclusions)
 
     def cell(self, system_id: str) -> RankCell | None:
         return next((c for c in self.cells if c.system.id == system_id), None)
@@ -193,10 +203,15 @@ def rank_suite(
     summary: pd.DataFrame,
     calibrations: dict[str, dict],
     *,
+    trust: TrustIndex | None = None,
     sig_resamples: int = SIG_RESAMPLES,
     stability_resamples: int = STABILITY_RESAMPLES,
 ) -> SuiteRanking | None:
-    """The ranking of one suite on its primary score; ``None`` when the suite has no trajectory."""
+    """The ranking of one suite on its primary score; ``None`` when the suite has no trajectory.
+
+    With ``trust``, the training-judge guard applies (module doc): systems in-sample for the
+    primary judge make the suite rank by a held-out judge, or leave them unranked.
+    """
     system_ids = sorted(
         {t.system_id for t in res.trajectories.values() if t.suite == suite.ref}
         | {j.system_id for j in res.judgements.values() if j.suite == suite.ref and j.scope == "sample"},
@@ -213,6 +228,13 @@ def rank_suite(
         )
     if primary.note:
         notes.append(primary.note)
+    guard = apply_guard(res, names, suite.ref, primary, system_ids, trust) if trust is not None else None
+    excluded: set[str] = set()
+    in_sample_text: dict[str, str] = {}
+    if guard is not None:
+        primary, excluded = guard.primary, set(guard.excluded)
+        if guard.substituted:
+            in_sample_text = _in_sample_texts(summary, names, suite.ref, guard)
     rows = summary[
         (summary["suite"] == suite.ref)
         & (summary["judge_id"] == primary.judge_id)
@@ -220,9 +242,9 @@ def rank_suite(
     ]
     by_system = {r.system_id: r for r in rows.itertuples(index=False)}
     matrix = score_matrix(res, suite.ref, primary.judge_id, primary.score, system_ids)
-    scored = [s for s in system_ids if not np.isnan(matrix.values[s]).all()]
+    scored = [s for s in system_ids if not np.isnan(matrix.values[s]).all() and s not in excluded]
     for s in system_ids:
-        if s not in scored:
+        if s not in scored and s not in excluded:
             notes.append(
                 f"{names.system(s).display} has no {primary.score} score on this suite and is not ranked"
             )
@@ -285,6 +307,12 @@ def rank_suite(
             + (f", 95% bootstrap CI {ci_text}" if ci_text else "")
             + f"; {int(r.n) if r is not None else 0} scored, {int(r.unscored) if r is not None else 0} unscored"
             + (f"; {calib.title}" if calib else "")
+            + (
+                f"; not ranked: {view.display}’s score is in-sample (trained on this judge’s rewards)"
+                if s in excluded
+                else ""
+            )
+            + (f"; {in_sample_text[s]}" if s in in_sample_text else "")
         )
         cells.append(
             RankCell(
@@ -309,6 +337,8 @@ def rank_suite(
                 rank_high=st.rank_high if st else None,
                 unsettled_with=unsettled,
                 title=title,
+                in_sample_text=in_sample_text.get(s, ""),
+                excluded=s in excluded,
             )
         )
     cells.sort(key=lambda c: (c.expected_rank if c.expected_rank is not None else math.inf, c.system.display))
@@ -337,7 +367,24 @@ def rank_suite(
         n_shared=matrix.shared(),
         draws=matrix.has_draws,
         notes=tuple(notes),
+        guard=guard,
     )
+
+
+def _in_sample_texts(summary: pd.DataFrame, names: Names, suite: str, guard: Guard) -> dict[str, str]:
+    """Per in-sample system, its score on the replaced primary: shown beside the held-out one."""
+    p = guard.replaced
+    rows = summary[
+        (summary["suite"] == suite) & (summary["judge_id"] == p.judge_id) & (summary["score"] == p.score)
+    ]
+    by = {r.system_id: r for r in rows.itertuples(index=False)}
+    judge = names.judge(p.judge_id).display
+    out = {}
+    for s in guard.in_sample:
+        r = by.get(s)
+        mean = float(r.mean) if r is not None and is_number(r.mean) else None
+        out[s] = f"in-sample {format_score(mean, p.spec)} on {p.score} (judge {judge})"
+    return out
 
 
 def _empty_cell(view: SystemView, res: Results, suite: str) -> RankCell:

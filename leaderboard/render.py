@@ -17,6 +17,7 @@ Pages::
     suite-<anchor>.html     one per suite: score tables, breakdowns, charts, swap matrix
     compare.html            side-by-side comparison (data from data-cmp-*.js)
     trajectory.html         trajectory viewer (data from data-trj-*.js, loaded on demand)
+    approximations.html     paper A's reward approximations, per run holding approximations.json
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from leaderboard.approximations import ApproxReport
 from leaderboard.formatting import bare_format, format_value
 from leaderboard.overview import UNSETTLED, Overview
 from leaderboard.suitepage import SuitePage
@@ -42,6 +44,7 @@ SCRIPTS = {  # page -> the static scripts inlined into it, in order
     "suite": ("site.js",),
     "compare": ("common.js", "compare.js"),
     "trajectory": ("common.js", "trajectory.js"),
+    "approximations": ("site.js",),
 }
 
 
@@ -57,6 +60,7 @@ class Site:
     run_hash: str  # namespaces browser storage keys
     trust: TrustIndex = field(default_factory=TrustIndex)  # judge probes and canaries, per judge id
     judges: tuple[JudgeRow, ...] = ()  # the Judges section of the overview
+    approximations: tuple[ApproxReport, ...] = ()  # runs with approximations.json: its own page
 
 
 @lru_cache(maxsize=1)
@@ -108,6 +112,8 @@ def _nav(site: Site, current: str) -> tuple[NavLink, ...]:
     links += [NavLink(p.filename, p.ranking.suite.name, current == p.filename) for p in site.suites]
     if site.compare_chunks:
         links.append(NavLink("compare.html", "Compare", current == "compare.html"))
+    if site.approximations:
+        links.append(NavLink("approximations.html", "Approximations", current == "approximations.html"))
     links.append(NavLink("data/leaderboard.json", "Data", False))
     return tuple(links)
 
@@ -137,4 +143,8 @@ def render_site(site: Site) -> dict[str, str]:
     if site.compare_chunks:
         files["compare.html"] = _page("compare.html.j2", "compare", site, "compare.html")
         files["trajectory.html"] = _page("trajectory.html.j2", "trajectory", site, "trajectory.html")
+    if site.approximations:
+        files["approximations.html"] = _page(
+            "approximations.html.j2", "approximations", site, "approximations.html"
+        )
     return files

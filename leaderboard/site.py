@@ -2,7 +2,8 @@
 
 The site is built from the run store alone (``run.json``, samples, trajectories, judgements,
 images and ``calibration/*.json``, read through :func:`bench.results.load_results`; the judge probes
-of ``probes.jsonl`` and ``canaries.jsonl``, read by :mod:`leaderboard.trust`): no suite, system or
+of ``probes.jsonl`` and ``canaries.jsonl``, read by :mod:`leaderboard.trust`; ``approximations.json``,
+read by :mod:`leaderboard.approximations`): no suite, system or
 judge code runs, so a site can be rebuilt anywhere from the run folders. Several runs
 merge by record key (suite, sample, system, judge); for the same key, the run given later wins.
 
@@ -12,6 +13,7 @@ Output::
     out/suite-<suite>.html       per suite: every score, breakdowns, strengths, charts
     out/compare.html             side by side: every system's result per sample, with filters
     out/trajectory.html          the trajectory viewer (plan, steps, regions, judges)
+    out/approximations.html      paper A's reward approximations, per run that measured them
     out/data-meta.js             index of suites, systems, judges for the scripts
     out/data-cmp-NNN.js          comparison rows, 50 samples a file
     out/data-trj-NNN.js          trajectories of the same 50 samples, loaded on demand
@@ -37,6 +39,7 @@ from PIL import Image
 from bench.images import atomic_write
 from bench.report import summary_table
 from bench.results import Results, load_results
+from leaderboard.approximations import read_reports
 from leaderboard.assets import ImageExporter
 from leaderboard.calibration import read_calibrations
 from leaderboard.catalog import Catalog
@@ -82,7 +85,7 @@ def assemble(res: Results, out: Path, *, title: str | None = None, n_resamples: 
     }
     rankings = {}
     for ref, view in suites.items():
-        r = rank_suite(res, names, view, summary, calibrations)
+        r = rank_suite(res, names, view, summary, calibrations, trust=trust)
         if r is not None:
             rankings[ref] = r
     overview = build_overview(list(rankings.values()), names, res)
@@ -106,7 +109,21 @@ def assemble(res: Results, out: Path, *, title: str | None = None, n_resamples: 
     for stale in out.glob(f"{PREFIX}*.js"):
         if stale.name not in written:
             stale.unlink()
-    data = write_data(out, res, names, header, overview, [p.numbers for p in pages], summary, calibrations)
+    judges = judge_rows(trust, names.judges, {i: v.display for i, v in names.systems.items()})
+    approximations = read_reports(res.stores)
+    data = write_data(
+        out,
+        res,
+        names,
+        header,
+        overview,
+        [p.numbers for p in pages],
+        summary,
+        calibrations,
+        trust=trust,
+        judge_rows=judges,
+        approximations=approximations,
+    )
     data_files = tuple(sorted(str(p.relative_to(out)) for p in data.parent.iterdir() if p.is_file()))
     return Site(
         header=header,
@@ -116,7 +133,8 @@ def assemble(res: Results, out: Path, *, title: str | None = None, n_resamples: 
         data_files=data_files,
         run_hash=run_hash,
         trust=trust,
-        judges=judge_rows(trust, names.judges, {i: v.display for i, v in names.systems.items()}),
+        judges=judges,
+        approximations=approximations,
     )
 
 
@@ -139,7 +157,7 @@ def build_site(
     for stale in list(out.glob("suite-*.html")) + list(out.glob("samples-*.html")):
         if stale.name not in files:
             stale.unlink()
-    for name in ("compare.html", "trajectory.html"):
+    for name in ("compare.html", "trajectory.html", "approximations.html"):
         if name not in files and (out / name).exists():
             (out / name).unlink()
     for name, html in files.items():

@@ -9,8 +9,15 @@ run given to the site winning over an earlier one. The fields read are:
 * ``control_summary``: ``status`` (``ok | flagged | insufficient | n/a``), ``reason``, ``headline``,
   ``accuracy{value, low, high, n}``, ``gaps{score: {value, low, high, n}}``;
 * ``pinning``: ``status`` (``pinned | undated | mixed | unknown | n/a``), ``warnings``;
-* ``position_bias``: ``status``, ``rate{value, low, high, n}``, ``reason``;
-* ``guard``: ``system_id``, ``in_sample[{judge_id}]``, ``held_out``;
+* ``position_bias``: ``status``, ``rate{value, low, high, n}``, ``reason``, and ``direction``
+  (``status``, ``first{value, low, high, n}``: the share of flipped verdicts that went to the
+  result shown first, ``prefers``: ``first | second | neither``, ``reason``);
+* ``guard``: ``system_id``, ``status`` (``undeclared`` when a trained system names no reward
+  judge), ``in_sample[{judge_id}]``, ``held_out``.
+
+Every trained system of ``run.json`` is also guarded from its declared ``reward_judge`` by the
+same matching rule as :func:`judges.probes.guard.guard_records` (:func:`declared_guard`), so a
+run judged with ``--no-probes`` (no ``guard`` record) never lets a flattered score rank unmarked.
 * ``check`` (``canaries.jsonl``): ``status`` (``baseline | ok | drift | error | n/a``), ``reasons``,
   ``tolerance``, ``scores{score: {mean_shift, max_abs_shift, tolerance_abs, drift}}``.
 
@@ -114,6 +121,10 @@ class JudgeTrust:
     bias_status: str = "n/a"  # ok | n/a
     position_bias: Interval = Interval(None)
     bias_reason: str = ""
+    direction_status: str = "n/a"  # ok | n/a: which position the judge favours when its verdict flips
+    first_share: Interval = Interval(None)  # share of flipped verdicts that went to the result shown first
+    prefers: str = ""  # first | second | neither (the interval includes one half)
+    direction_reason: str = ""
 
     @property
     def flagged(self) -> bool:
@@ -166,6 +177,25 @@ class JudgeTrust:
         return self.position_bias.text("{:.0%}")
 
     @property
+    def direction_text(self) -> str:
+        """``prefers first 90% [75%, 100%]``: when a flipped verdict went to the first-shown result."""
+        if self.direction_status != "ok" or self.first_share.value is None:
+            return "n/a"
+        lean = {"first": "prefers first", "second": "prefers second"}.get(
+            self.prefers, "no preferred position"
+        )
+        return f"{lean}: first {self.first_share.text('{:.0%}')}"
+
+    @property
+    def direction_title(self) -> str:
+        if self.direction_status != "ok":
+            return self.direction_reason or "no flipped verdict recorded which position won"
+        return (
+            f"of {self.first_share.n} flipped verdicts, the share that went to the result shown first "
+            "(left, A) rather than second (right, B), with its 95% interval; 50% is no preferred position"
+        )
+
+    @property
     def badge(self) -> str:
         """The short trust line shown beside the judge's numbers."""
         if self.flagged:
@@ -190,6 +220,8 @@ class JudgeTrust:
         lines.append(f"pinning: {self.pinning_label}" + "".join(f"; {w}" for w in self.pinning_warnings))
         if self.bias_status == "ok":
             lines.append(f"position bias {self.bias_text}")
+        if self.direction_status == "ok":
+            lines.append(f"position preference {self.direction_text}")
         return "; ".join(lines)
 
 
@@ -231,11 +263,44 @@ def _pinning(rec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _bias(rec: Mapping[str, Any]) -> dict[str, Any]:
+    d = rec.get("direction") if isinstance(rec.get("direction"), Mapping) else {}
     return {
         "bias_status": str(rec.get("status") or "n/a"),
         "position_bias": Interval.of(rec.get("rate")),
         "bias_reason": str(rec.get("reason") or ""),
+        "direction_status": str(d.get("status") or "n/a"),
+        "first_share": Interval.of(d.get("first")),
+        "prefers": str(d.get("prefers") or ""),
+        "direction_reason": str(d.get("reason") or ""),
     }
+
+
+def _matches(reward: str, judge: Mapping[str, Any]) -> bool:
+    """The guard's rule (``judges.probes.guard``): the same id, the same displayed spec, or the same
+    registered judge under another configuration. Kept equal to it by a test."""
+    info = judge.get("info") or {}
+    if reward in (judge.get("id"), info.get("display")):
+        return True
+    name = str(judge.get("name") or "")
+    return bool(name) and (reward.split(":", 1)[0] == name or reward.rsplit(".", 1)[0] == name)
+
+
+def declared_guard(meta: Mapping[str, Any]) -> dict[str, list[str] | None]:
+    """Per trained system of ``run.json``: the judge ids in-sample for it (``None``: reward judge undeclared)."""
+    comps = meta.get("components") or {}
+    judges = [j for j in comps.get("judges") or () if isinstance(j, Mapping) and j.get("id")]
+    out: dict[str, list[str] | None] = {}
+    for sysrec in comps.get("systems") or ():
+        if not isinstance(sysrec, Mapping):
+            continue
+        info = sysrec.get("info") or {}
+        if not info.get("trained") or not sysrec.get("id"):
+            continue
+        reward = info.get("reward_judge")
+        out[str(sysrec["id"])] = (
+            [str(j["id"]) for j in judges if _matches(str(reward), j)] if reward else None
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -245,6 +310,7 @@ class TrustIndex:
     judges: dict[str, JudgeTrust] = field(default_factory=dict)
     in_sample_pairs: frozenset[tuple[str, str]] = frozenset()  # (system id, judge id)
     held_out: dict[str, tuple[str, ...]] = field(default_factory=dict)  # system id -> judge ids
+    undeclared: frozenset[str] = frozenset()  # trained systems that name no reward judge
 
     def get(self, judge_id: str) -> JudgeTrust | None:
         return self.judges.get(judge_id)
@@ -266,7 +332,11 @@ class TrustIndex:
 
 
 def read_trust(stores: Iterable[RunStore]) -> TrustIndex:
-    """The trust figures of every probed judge in ``stores`` (later runs win per record key)."""
+    """The trust figures of every probed judge in ``stores`` (later runs win per record key).
+
+    In-sample pairs come from the ``guard`` records, and for trained systems without one from
+    ``run.json`` (:func:`declared_guard`).
+    """
     stores = list(stores)
     probes = latest_records(stores, "probes")
     canaries = latest_records(stores, "canaries")
@@ -274,20 +344,39 @@ def read_trust(stores: Iterable[RunStore]) -> TrustIndex:
     readers = {"control_summary": _controls, "pinning": _pinning, "position_bias": _bias}
     pairs: set[tuple[str, str]] = set()
     held: dict[str, tuple[str, ...]] = {}
+    undeclared: set[str] = set()
     for (kind, ident, _, _), rec in probes.items():
         if kind in readers and ident:
             fields.setdefault(ident, {}).update(readers[kind](rec))
         elif kind == "guard" and ident:
+            if rec.get("status") == "undeclared":
+                undeclared.add(ident)
             for entry in rec.get("in_sample") or ():
                 jid = entry.get("judge_id") if isinstance(entry, Mapping) else entry
                 if jid:
                     pairs.add((ident, str(jid)))
             held[ident] = tuple(str(j) for j in rec.get("held_out") or () if j)
+    merged: dict[str, list[Any]] = {"systems": [], "judges": []}  # every run's components: a system of
+    for store in stores:  # one run may be judged by a judge recorded in another
+        try:
+            comps = store.read_meta().get("components") or {}
+        except (OSError, StoreError) as err:
+            log.warning("run.json of %s is unreadable, skipped: %s", store.root, err)
+            continue
+        for part in merged:
+            merged[part] += list(comps.get(part) or ())
+    for sid, judge_ids in declared_guard({"components": merged}).items():  # the guard's rule: a union is safe
+        if judge_ids is None:
+            undeclared.add(sid)
+        else:
+            pairs.update((sid, j) for j in judge_ids)
     for (kind, ident, _, _), rec in canaries.items():
         if kind == "check" and ident:
             fields.setdefault(ident, {}).update(_drift(rec))
     judges = {jid: JudgeTrust(judge_id=jid, **f) for jid, f in fields.items()}
-    return TrustIndex(judges=judges, in_sample_pairs=frozenset(pairs), held_out=held)
+    return TrustIndex(
+        judges=judges, in_sample_pairs=frozenset(pairs), held_out=held, undeclared=frozenset(undeclared)
+    )
 
 
 @dataclass(frozen=True)

@@ -659,6 +659,7 @@ def test_data_files_carry_schema_version_and_the_same_numbers(site) -> None:
         "bradley_terry.csv",
         "set_scores.csv",
         "results.csv",
+        "trust.csv",
     }
     for name, columns in doc["files"].items():
         with open(site / "data" / name, newline="") as fh:

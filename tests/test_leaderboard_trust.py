@@ -6,7 +6,9 @@ judged by a deliberately broken judge that gives every result the same score and
 difference judge. ``judges.probes.run_probes`` then probes both judges three times: the first run
 sets the canary baseline, the second checks it unchanged, and before the third the constant judge's
 score is moved by 0.2 so its canaries drift while the difference judge's do not. The site is built
-from the run folder alone.
+from the run folder alone. Because the trained system learned from the constant judge (the suite's
+primary), the overview ranks the suite by the held-out difference judge; the flagged judge's numbers
+carry their flag on the suite page (``tests/test_trust_heldout.py`` tests the guard itself).
 """
 
 from __future__ import annotations
@@ -193,20 +195,33 @@ def test_overview_shows_control_accuracy_flag_drift_and_in_sample(site, probed_r
     assert "drifted +0.2 on overall (tolerance ±0.1)" in const
     assert "FLAGGED" not in diff and "insufficient" in diff and " ok " in f" {diff} "
     assert "trust-trained" in const and diff.strip().endswith("none")
-    # beside every number the flagged judge produced on the overview: the constant judge is the
-    # tiny suite's primary (first judge of the run), so each score cell carries the flag
+    # the constant judge is the tiny suite's primary (first judge of the run), but the trained
+    # system learned from it: the overview ranks the suite by the held-out difference judge, which
+    # scored every system, and shows the trained system's in-sample score beside its held-out one
     table = re.search(r'<table class="overview sortable".*?</table>', page, re.S).group(0)
     cells = re.findall(r'<td class="num score-cell".*?</td>', table, re.S)
-    assert len(cells) == 2 and all("FLAGGED" in c for c in cells)
-    assert "trust: controls 0% [0%, 0%] · drift drifted +0.2 on overall" in _text(table)
-    # the trained system's score from the judge it was trained on is marked in-sample; the other's not
+    assert len(cells) == 2 and not any("FLAGGED" in c for c in cells)
+    assert "judge fake-diff" in _text(table) and "held-out judge" in _text(table)
+    assert "Ranked by the held-out judge fake-diff (diff), not trust-constant (overall)" in _text(page)
     rows = {
         m.group(1): m.group(0)
         for m in re.finditer(r'<tr data-track="[^"]*" data-system="([^"]+)".*?</tr>', table, re.S)
     }
     trained = next(s for s in rows if s.startswith("trust-trained"))
     plain = next(s for s in rows if s.startswith("fake-brighten"))
-    assert 'class="in-sample"' in rows[trained] and 'class="in-sample"' not in rows[plain]
+    assert "in-sample 0.700 on overall (judge trust-constant)" in _text(rows[trained])
+    assert "in-sample" not in _text(rows[plain])
+    # beside every number the flagged judge produced: its column of the suite page's score table,
+    # where the trained system's score from the judge it was trained on is marked in-sample
+    suite = (site.parent / next(p.name for p in site.parent.glob("suite-*.html"))).read_text(encoding="utf-8")
+    scores = re.search(r'<table class="scores sortable">.*?</table>', suite, re.S).group(0)
+    assert "trust: controls 0% [0%, 0%] · drift drifted +0.2 on overall" in _text(scores)
+    body = {
+        m.group(1): m.group(0)
+        for m in re.finditer(r'data-value="((?:trust-trained|fake-brighten)[^"]*)".*?</tr>', scores, re.S)
+    }
+    assert len(body) == 2 and all(_text(r).count("FLAGGED") == 1 for r in body.values())
+    assert [("in-sample" in _text(r)) for k, r in sorted(body.items())] == [False, True]
 
 
 def test_site_without_probes_has_no_flag(probed_run, tmp_path):
@@ -214,10 +229,15 @@ def test_site_without_probes_has_no_flag(probed_run, tmp_path):
     shutil.copytree(probed_run, run)
     (run / "probes.jsonl").unlink()
     (run / "canaries.jsonl").unlink()
-    page = build_site([run], tmp_path / "site").read_text(encoding="utf-8")
+    index = build_site([run], tmp_path / "site")
+    page = index.read_text(encoding="utf-8")
     assert "FLAGGED" not in _text(
         re.search(r'<table class="overview sortable".*?</table>', page, re.S).group(0)
     )
+    suite = next(index.parent.glob("suite-*.html")).read_text(encoding="utf-8")
+    assert "FLAGGED" not in _text(suite)
+    # without probe records the trained system is still guarded, from run.json's reward judge
+    assert "Ranked by the held-out judge fake-diff" in _text(page)
     row = _judge_row(page, _judge_ids(probed_run)["trust-constant"])
     assert "not probed" in row and "no baseline" in row and "not checked" in row
 
@@ -229,11 +249,11 @@ def test_flag_is_visible_in_the_browser(site, probed_run):
     with Browser(width=1360, height=900) as b:
         b.open(site.parent.resolve().as_uri() + "/index.html")
         b.wait_for("document.querySelector('#judges-table') !== null")
-        flags = b.eval(
-            "[...document.querySelectorAll('#overview-table .score-cell .trust-flag')]"
-            ".filter(e => e.offsetWidth > 0 && e.offsetHeight > 0 && getComputedStyle(e).visibility !== 'hidden').length"
+        note = b.eval(
+            "[...document.querySelectorAll('#overview .heldout-note')]"
+            ".filter(e => e.offsetWidth > 0 && e.offsetHeight > 0).map(e => e.innerText).join(' ')"
         )
-        assert flags == 2
+        assert "Ranked by the held-out judge fake-diff" in note
         row = b.eval(
             f"document.querySelector('#judges-table tr[data-judge=\"{ids['trust-constant']}\"]').innerText"
         )
@@ -243,5 +263,13 @@ def test_flag_is_visible_in_the_browser(site, probed_run):
         )
         assert "FLAGGED" not in good
         b.pump(0.2)
+        assert not b.errors and not b.dialogs, b.errors
+        b.open(next(site.parent.glob("suite-*.html")).resolve().as_uri())
+        b.wait_for("document.querySelector('table.scores') !== null")
+        flags = b.eval(
+            "[...document.querySelectorAll('table.scores tbody .trust-flag')]"
+            ".filter(e => e.offsetWidth > 0 && e.offsetHeight > 0 && getComputedStyle(e).visibility !== 'hidden').length"
+        )
+        assert flags == 2  # one per system in the flagged judge's column
         assert not b.errors and not b.dialogs, b.errors
     assert os.path.exists(site)

@@ -383,7 +383,8 @@ def test_pairwise_both_orders_consistent_and_position_flip(server):
     item = make_item("s0", "sysA", seed=1, other=other)
     server.handler = lambda c: Reply(json.dumps({"reasoning": "x", "winner": "tie"}))
     [tie] = judge_for(PairwiseJudge, server.url).judge([item])
-    assert tie.scores == {"win": 0.5, "win_rate": 0.5, "position_consistent": 1.0} and tie.versus == "sysB"
+    assert tie.scores == {"win": 0.5, "win_rate": 0.5, "position_consistent": 1.0, "first_position": 0.5}
+    assert tie.versus == "sysB"
     calls = server.chat_calls()  # both orders: A and B swap places
     assert len(calls) == 2 and calls[0].images()[1:] == calls[1].images()[:0:-1]
     server.reset()
@@ -392,11 +393,12 @@ def test_pairwise_both_orders_consistent_and_position_flip(server):
     h.mine = mine_url
     server.handler = h
     [win] = judge_for(PairwiseJudge, server.url, cache=False).judge([item])
-    assert win.scores == {"win": 1.0, "win_rate": 1.0, "position_consistent": 1.0}
+    assert win.scores == {"win": 1.0, "win_rate": 1.0, "position_consistent": 1.0, "first_position": 0.5}
     assert {c.images()[1] == mine_url for c in server.chat_calls()} == {True, False}  # both orders asked
     server.handler = _pair_handler(True)
     [flip] = judge_for(PairwiseJudge, server.url, cache=False).judge([item])
-    assert flip.status == "ok" and flip.scores == {"win": 0.5, "win_rate": 0.5, "position_consistent": 0.0}
+    assert flip.status == "ok" and flip.scores == {"win": 0.5, "win_rate": 0.5, "position_consistent": 0.0,
+                                                  "first_position": 1.0}
     assert set(flip.rationale["asks"]) == {"ab", "ba"}
     # the competitor's view: swapping the pair gives 1 - win
     server.handler = h

@@ -9,6 +9,18 @@ interval is a bootstrap over pairs (a pair's draws are resampled together). Iden
 ``position_consistent`` is checked by its ``draws`` of ``win`` instead where it has them; else
 the check is ``n/a``.
 
+**Position preference** (the record's ``direction``). A rate of flips does not say *which* position
+wins them. A pairwise judge that also records ``first_position`` per draw — the share of its two
+orders' verdicts that went to whichever result was shown first (A, left; a tie counts one half:
+:func:`first_position`) — lets each flipped comparison be read: above one half, the first-shown
+result won it; below, the second. ``first`` is the share of flipped comparisons the first position
+won, with a 95% bootstrap interval over pairs that flipped at least once; ``prefers`` is ``first``
+or ``second`` when that interval excludes one half, else ``neither``. A position-neutral judge
+gives ``first_position`` = 0.5 on every comparison it answers consistently (the two orders mirror
+each other), so only flips can lean. Without ``first_position`` the direction is ``n/a``: the
+stored ``win`` and ``win_rate`` are from one result's point of view and cannot tell "A twice" from
+"B twice".
+
 **Length effects.** Where plans are judged, a judge should not reward words for their own sake.
 For each score of such a judge, Spearman's rank correlation between the plan's length in words
 (instruction, reasoning, and every subtask's text and reasoning) and the score, with a bootstrap
@@ -51,6 +63,7 @@ def position_bias(b: Built, judgements: Iterable[Judgement], seed: int = 0) -> d
     if getattr(b.obj, "scope", "sample") != "pairwise":
         return {**base, "status": "n/a", "reason": "not a comparative (pairwise) judge"}
     rows: list[list[float]] = []
+    leans: list[tuple[list[float], list[float] | None]] = []
     skipped = 0
     for j in judgements:
         if j.judge_id != b.id or j.status != "ok":
@@ -62,6 +75,7 @@ def position_bias(b: Built, judgements: Iterable[Judgement], seed: int = 0) -> d
         if flips is None:
             continue
         rows.append([sum(flips), len(flips)])
+        leans.append((flips, _series(j, "first_position")))
     if not rows:
         return {
             **base,
@@ -84,6 +98,71 @@ def position_bias(b: Built, judgements: Iterable[Judgement], seed: int = 0) -> d
         "flipped": int(arr[:, 0].sum()),
         "identical_skipped": skipped,
         "definition": "share of comparisons whose verdict flipped when the order of the two results flipped",
+        "direction": _direction(leans, b.id, seed),
+    }
+
+
+def first_position(first_order: float, second_order: float) -> float:
+    """The share of two orders' verdicts that went to the result shown first.
+
+    Each argument is one order's raw verdict as the judge gave it — 1 for the result shown first
+    (A), 0 for the one shown second (B), 0.5 for a tie, or a probability of A — so
+    ``first_position(1, 1)`` (A both times, whichever result A was) is 1.0, a judge that always
+    says B gives 0.0, and two mirrored verdicts (``1, 0``) give 0.5.
+    """
+    return (float(first_order) + float(second_order)) / 2.0
+
+
+def _series(j: Judgement, name: str) -> list[float] | None:
+    """Per-draw values of ``name`` (draws first, else the single score); ``None`` when absent."""
+    draws = j.draws.get(name) if j.draws else None
+    if draws:
+        vals = [float(v) for v in draws if isinstance(v, (int, float)) and math.isfinite(v)]
+        return vals if len(vals) == len(draws) else None
+    v = j.scores.get(name)
+    return [float(v)] if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+
+def _direction(
+    pairs: list[tuple[list[float], list[float] | None]], judge_id: str, seed: int
+) -> dict[str, Any]:
+    """The ``direction`` part of a ``position_bias`` record from (flips, first_position) per pair."""
+    if not any(fp is not None for _, fp in pairs):
+        return {
+            "status": "n/a",
+            "reason": "the judge does not record first_position (which position each order chose), "
+            "so the preferred position of a flipped verdict cannot be told",
+        }
+    rows = []
+    for flips, fp in pairs:
+        if fp is None or len(fp) != len(flips):
+            continue
+        lean = [v for f, v in zip(flips, fp, strict=True) if f > 0 and v != 0.5]
+        if lean:
+            rows.append([sum(1.0 for v in lean if v > 0.5), float(len(lean))])
+    if not rows:
+        return {"status": "n/a", "reason": "no flipped verdict: no position was preferred"}
+    arr = np.array(rows, dtype=float)
+
+    def share(a: np.ndarray) -> float:
+        return float(a[:, 0].sum() / a[:, 1].sum())
+
+    res = bootstrap_statistic(
+        arr, share, n_resamples=RESAMPLES, seed=child_generator(seed, "direction", judge_id)
+    )
+    first = _ci(res)
+    first["n"] = int(arr[:, 1].sum())  # flipped comparisons (the interval resamples the pairs they are in)
+    lo, hi = first["low"], first["high"]
+    prefers = (
+        "first" if lo is not None and lo > 0.5 else "second" if hi is not None and hi < 0.5 else "neither"
+    )
+    return {
+        "status": "ok",
+        "first": first,
+        "prefers": prefers,
+        "pairs": len(rows),
+        "first_won": int(arr[:, 0].sum()),
+        "definition": "share of flipped verdicts that went to the result shown first (A, left); 0.5 is none",
     }
 
 

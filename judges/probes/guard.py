@@ -11,8 +11,11 @@ the overview should use instead. A judge is in-sample when it matches the declar
   the rubric the system learned is the same, so its scores are treated as in-sample too.
 
 A trained system that names no reward judge gets ``status: "undeclared"``: every judge may be
-in-sample and the leaderboard should say so. Held-out judges are the run's sample-scope judges
-that are not in-sample, those of the reward judge's kind (a VLM for a VLM) first.
+in-sample and the leaderboard says so. Held-out judges are the run's sample-scope judges
+that are not in-sample, those of the reward judge's kind (a VLM for a VLM) first: the leaderboard
+(:mod:`leaderboard.heldout`) ranks a suite whose primary judge is in-sample by the first of them
+that scored every system. The leaderboard applies the same matching rule to ``run.json`` itself
+(``leaderboard.trust.declared_guard``) for runs judged without probes; a test keeps the two equal.
 
 **Tracks.** One ``track`` record per system: its declared track (checked against
 :data:`bench.protocols.TRACKS`), the family the leaderboard groups by (the track, or
@@ -95,8 +98,9 @@ def guard_records(meta: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "in_sample": in_sample,
                 "held_out": [j["id"] for j in held],
                 "note": (
-                    "scores of the in-sample judges are marked; the overview uses the first held-out "
-                    "judge when there is one"
+                    "scores of the in-sample judges are marked; a suite whose primary judge is in-sample "
+                    "is ranked on the overview by the first held-out judge that scored every system, "
+                    "else this system is not ranked there"
                 )
                 if in_sample
                 else "the reward judge was not run here: no score of this run is in-sample",

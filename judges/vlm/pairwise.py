@@ -12,7 +12,11 @@ reversed in ``ba``), then:
 * ``win_rate`` ∈ [0, 1]: the mean of the two orders' values (softer; with ``expected=true`` a
   mean of probabilities);
 * ``position_consistent`` ∈ {0, 1}: whether the two orders agree (both prefer the same result,
-  or both say tie).
+  or both say tie);
+* ``first_position`` ∈ [0, 1]: the share of the two orders' verdicts that went to whichever result
+  was shown first (A), 0.5 = no lean. The other scores are the item's point of view and cannot
+  tell "A twice" from "B twice"; this one can, so the position-bias probe reads which position a
+  judge prefers when it flips (``judges.probes.bias``).
 
 With ``samples=n`` each is the mean over draws. ``versus`` is the competitor's system id;
 ``win`` of (a vs b) is ``1 - win`` of (b vs a), which is what Bradley-Terry / Elo fitting in the
@@ -57,6 +61,8 @@ class PairwiseJudge(VLMJudge):
                 "win_rate", 0.0, 1.0, True, "{:.2f}", "mean preference for this system over the two orders"
             ),
             ScoreSpec("position_consistent", 0.0, 1.0, True, "{:.2f}", "1 when the two orders agree"),
+            ScoreSpec("first_position", 0.0, 1.0, True, "{:.2f}",
+                      "share of the two orders' verdicts that went to the result shown first; 0.5 = no lean"),
         ]
 
     def prepare(self, item: JudgeItem) -> Any:
@@ -66,7 +72,7 @@ class PairwiseJudge(VLMJudge):
         mine, theirs = result_part(item), result_part(other)
         if mine.image_id == theirs.image_id:
             return DrawScores(
-                scores={"win": 0.5, "win_rate": 0.5, "position_consistent": 1.0},
+                scores={"win": 0.5, "win_rate": 0.5, "position_consistent": 1.0, "first_position": 0.5},
                 note="identical results: a tie without a request",
             )
         ctx = {"sample": sample_view(item.sample)}
@@ -90,6 +96,7 @@ class PairwiseJudge(VLMJudge):
                 "win": win,
                 "win_rate": (first + second) / 2,
                 "position_consistent": 1.0 if s1 == s2 else 0.0,
+                "first_position": (v_ab + v_ba) / 2,  # raw verdicts: 1 = the result shown first
             }
         )
 
