@@ -238,6 +238,7 @@ def _attach_label_commands() -> None:
     cli.add_command(learn_policy_cmd, "learn-policy")
     cli.add_command(approximations_cmd, "approximations")
     cli.add_command(train_cmd, "train")
+    cli.add_command(__import__("bench.cli_distill", fromlist=["distill_cmd"]).distill_cmd, "distill")
 
 
 _attach_label_commands()

@@ -155,22 +155,61 @@ def explore_cmd(run_dir: str, tools: tuple[str, ...], regions: tuple[str, ...], 
 
 @click.command("learn-policy")
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
-@click.option("--out", required=True, help="Folder for policy.json and train.json (or a .json file).")
+@click.option("--out", required=True, help="Folder for policy.json and train.json (or a .json file); with --model, "
+                                           "the trained orchestrator's folder.")
 @click.option("--kind", type=click.Choice(["nearest-neighbour", "linear", "table"]), default="nearest-neighbour",
-              show_default=True)
+              show_default=True, help="Policy file kind (not with --model).")
 @click.option("--judge", help="Learn from this judge's rewards (name or id; default: each subtask's primary judge).")
 @click.option("--holdout", type=float, default=0.3, show_default=True,
-              help="Fraction of samples held out (sample-disjoint, seeded).")
+              help="Fraction of samples held out (sample-disjoint, seeded; the same split with and without --model).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Split seed.")
 @click.option("--pool", type=click.Choice(["vote", "mean", "subtask"]), default="vote", show_default=True,
               help="Per family of similar subtasks, the candidate best on most subtasks (vote) or with the best "
-                   "mean reward (mean); or each subtask's own best (subtask).")
+                   "mean reward (mean); or each subtask's own best (subtask). Not with --model.")
 @click.option("--expand/--no-expand", default=True, show_default=True,
-              help="Add entries for vocabulary values training never asked for.")
+              help="Add entries for vocabulary values training never asked for (not with --model).")
 @click.option("--system", "systems", multiple=True, help="Only the plans of this system (name or id).")
+@click.option("--model", "base", help="Train a fine-tuned orchestrator model instead of a policy file, from this base: "
+                                      "tiny[:hidden=96,layers=3,...] (built from a config), a local model folder, or a "
+                                      "hub id in the local cache (a vision-language model for -o modality=vision).")
+@click.option("--method", type=click.Choice(["s", "r", "rw", "sw", "dpo"]), default="s", show_default=True,
+              help="--model: the trainer's method. s: supervised on each subtask's best choice; r: only choices "
+                   "scoring at least tau_r; rw, sw, dpo need --choices all.")
+@click.option("--min-reward", type=float, help="--model: keep only choices scoring at least this on the judge's own "
+                                                "scale (e.g. 0.75 for attributes' overall): s_min_reward for s, tau_r "
+                                                "for r.")
+@click.option("--choices", type=click.Choice(["best", "all"]), default="best", show_default=True,
+              help="--model: one record per subtask (its best candidate) or one per scored candidate.")
+@click.option("--preset", type=click.Choice(["paper", "code"]), default="paper", show_default=True,
+              help="--model: the trainer's defaults (see `editbench train --help`).")
+@click.option("-o", "--option", "options", multiple=True,
+              help="--model: KEY=VALUE training option, as for `editbench train` (modality=vision, adapter=full, "
+                   "lr=..., epochs=...). Repeatable.")
+@click.option("--description/--no-description", default=True, show_default=True,
+              help="--model: give the orchestrator the sample's textual analysis (text modality).")
+@click.option("--device", help="--model: cpu or cuda (default: cuda when available).")
+@click.option("--restart", is_flag=True, help="--model: discard checkpoints in --out and start over.")
 def learn_policy_cmd(run_dir: str, out: str, kind: str, judge: str | None, holdout: float, seed: int, pool: str,
-                     expand: bool, systems: tuple[str, ...]) -> None:
-    """Learn an orchestrator policy from RUN's exploration records; load it with planner-orchestrator:policy=OUT."""
+                     expand: bool, systems: tuple[str, ...], base: str | None, method: str, min_reward: float | None,
+                     choices: str, preset: str, options: tuple[str, ...], description: bool, device: str | None,
+                     restart: bool) -> None:
+    """Learn an orchestrator from RUN's exploration records; load it with planner-orchestrator:policy=OUT.
+
+    \b
+    Without --model: a policy file (nearest-neighbour, linear or table over subtask words; no GPU).
+    With --model: a fine-tuned orchestrator (paper A: supervised on the high-reward choices), trained
+    by the offline-RL trainer (task "orchestrate"): the subtask, the candidate tools with their
+    parameters and the candidate regions in, the chosen {"tool", "params", "region"} out.
+    \b
+    Example (tiny model, CPU):
+      editbench learn-policy RUN --out out/orch --model tiny -o adapter=full -o lr=0.003 -o epochs=20
+      editbench run --suite styling-simple --system "planner-orchestrator:tools=[scene-precise,scene-lighting,scene-style,scene-leaky],policy=out/orch"
+    """
+    if base:
+        _learn_model(run_dir, out, base, judge=judge, holdout=holdout, seed=seed, systems=systems, method=method,
+                     min_reward=min_reward, choices=choices, preset=preset, options=options, description=description,
+                     device=device, restart=restart)
+        return
     from baselines.explore.learn import learn_policy
 
     try:
@@ -187,6 +226,24 @@ def learn_policy_cmd(run_dir: str, out: str, kind: str, judge: str | None, holdo
         mark = "recovered" if s["recovered"] else "NOT recovered"
         click.echo(f"  {dim:<20} learned {s['learned'][0]}@{s['learned'][1]:<8} documented "
                    f"{', '.join(t + '@' + r for t, r in s['documented'])}: {mark}")
+
+
+def _learn_model(run_dir: str, out: str, base: str, *, judge: str | None, holdout: float, seed: int,
+                 systems: tuple[str, ...], method: str, min_reward: float | None, choices: str, preset: str,
+                 options: tuple[str, ...], description: bool, device: str | None, restart: bool) -> None:
+    """``learn-policy --model``: a fine-tuned orchestrator through the trainer."""
+    from baselines.explore.orchestrator_model import describe, train_orchestrator
+    from bench.cli_train import _parse_options
+
+    try:
+        outcome, data = train_orchestrator(run_dir, out, base=base, method=method, preset=preset,
+                                           options=_parse_options(options), min_reward=min_reward, judge=judge,
+                                           choices=choices, holdout=holdout, seed=seed, systems=list(systems),
+                                           description=description, restart=restart, device=device)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    for line in describe(outcome, data):
+        click.echo(line)
 
 
 @click.command("approximations")
@@ -207,8 +264,8 @@ def approximations_cmd(run_dir: str, tools: tuple[str, ...], regions: tuple[str,
                        resamples: int, write_html: bool) -> None:
     """Measure paper A's approximations on sequential executions; store approximations.json in RUN."""
     from baselines.explore import approximations as ap
-    from baselines.explore.report import write_fragment
     from bench.spec import parse_spec
+    from leaderboard.approximations import write_fragment  # the leaderboard's page renders the same
 
     config = _config(tools, regions, judges, seed, reward_scores)
     report = ap.measure(run_dir, policy=policy, samples=_samples(samples), systems=list(systems), config=config,

@@ -143,6 +143,20 @@ def test_both_agents_offline_through_the_runner(suites, tmp_path):
                                                if st.id not in {d["id"] for d in dropped_of(traj.plan)})
 
 
+def test_rule_plans_memoised_in_one_run_do_not_leak_masks_into_another(suites, tmp_path):
+    """The rules backend memoises plans (with mask ids) per image store: a second run in another
+    store must find every mask its steps name in its own store."""
+    ads, _ = suites
+    for root in ("first", "second"):
+        summary = execute(str(tmp_path / root), [ads], [ComponentSpec("planner-orchestrator")], [],
+                          RunOptions(executor="inline", workers=1))
+        assert summary.failed == 0, summary.failures
+        store = RunStore.open(summary.run_dir)
+        sources = {key: smp.image.id for key, smp in store.samples().items()}
+        for traj in store.trajectories().values():
+            check_steps(traj, store.images, sources[(traj.suite, traj.sample_id)])
+
+
 def test_styling_planner_on_the_scene_tool_is_scored_exactly(suites, tmp_path):
     _, styling = suites
     summary = execute(str(tmp_path / "runs"), [styling],

@@ -3,20 +3,25 @@
 How one sample runs (paper A, project page; READING.md §4):
 
 1. **Checklist** — the suite's own (``checklist=suite``; an empty one is said so in the plan, never
-   replaced silently) or written by the model (``checklist=generate``, prompt ``checklist.j2``).
+   replaced silently), written by the model (``checklist=generate``, prompt ``checklist.j2``), or
+   none (``checklist=none``: the planner plans from the goal alone).
 2. **Plan** — the planner sees the goal, the image, the checklist (and the sample's description and
    preserve list when given) and writes ``min_subtasks``..``max_subtasks`` atomic subtasks, each
    with its reasoning and where it applies (``planner.j2``). Unparseable: one retry, then ``failed``
-   with both raw replies in ``Plan.raw``.
+   with both raw replies in ``Plan.raw``. With ``planner=DIR`` the plan comes from a planner
+   distilled from the checklist-conditioned one (paper A's self-distillation,
+   :mod:`baselines.agents.distill`), asked without any checklist in its training format.
 3. **Orchestrate** — per subtask, a tool from the library shown to it (name, description, JSON
    schema of each tool), its parameters and a region: the whole image, a named region, a box, or a
    phrase grounded to a region (``grounding``: through ``baselines.grounding.ground`` when that
    module is installed, else by the phrase's words). Zero-shot from the model (``orchestrator.j2``),
-   or from a learned policy file (``policy=PATH``, :mod:`baselines.agents.policy`); a subtask the
-   policy has no decision for goes to the model (``policy_fallback=backend``) or is dropped
-   (``drop``). ``orchestrate_on=source`` decides every subtask on the source image in one batch
-   (paper A's original-image criterion); ``current`` decides each on the image as it is when its
-   turn comes.
+   from a learned policy file (``policy=PATH``, :mod:`baselines.agents.policy`), or from a trained
+   orchestrator model (``policy=DIR`` where ``DIR/train.json`` says task ``orchestrate``:
+   :mod:`baselines.explore.orchestrator_model`; its reply is parsed like the zero-shot one); a
+   subtask the policy has no decision for (or the model no candidate or no usable reply) goes to
+   the model (``policy_fallback=backend``) or is dropped (``drop``). ``orchestrate_on=source``
+   decides every subtask on the source image in one batch (paper A's original-image criterion);
+   ``current`` decides each on the image as it is when its turn comes.
 4. **Refine** — a choice that cannot run (no tool chosen, unknown tool, parameters the tool rejects,
    a region that does not parse or cannot be grounded) gets one re-ask with the problem named; if
    it still cannot run, the subtask is **dropped** and the reason recorded. A tool that fails while
@@ -40,7 +45,7 @@ from typing import Any
 from PIL import Image
 
 from bench.context import BudgetExceeded, EditContext
-from bench.errors import EditbenchError, ToolError
+from bench.errors import EditbenchError, ToolError, UsageError
 from bench.model import Criterion, Plan, Region, Sample, Subtask, Trajectory
 from bench.protocols import Component, SystemInfo
 from bench.regions import NAMED_REGIONS
@@ -64,7 +69,7 @@ from .toolset import ToolSet
 log = logging.getLogger(__name__)
 
 _OWN_OPTIONS = ("checklist", "tools", "tool_args", "policy", "policy_fallback", "orchestrate_on", "grounding",
-                "min_subtasks", "max_subtasks")
+                "min_subtasks", "max_subtasks", "planner")
 _CHECKLIST_KINDS = ("goal", "preserve", "quality")
 
 
@@ -126,11 +131,12 @@ class PlannerOrchestrator(AgentBase, Component):
     | ``api_key_env`` [OPENAI_API_KEY] | variable holding the API key (never stored) |
     | ``backend_options`` | passed to the backend (``device``, ``dtype``, ``extra_body``...) |
     | ``script`` | replies for ``backend=scripted`` (list, or file) |
-    | ``checklist`` [suite] | ``suite``: the sample's checklist; ``generate``: written by the model |
+    | ``checklist`` [suite] | ``suite``: the sample's checklist; ``generate``: written by the model; ``none``: no checklist (the default with ``planner``) |
+    | ``planner`` | a distilled planner's folder (``editbench distill``): it writes the plan, without a checklist |
     | ``tools`` [classical library] | tool names the orchestrator may use, e.g. ``[instruct-edit, inpaint, render-text, recolor_region]`` |
     | ``tool_args`` | per-tool constructor options, ``{inpaint: {model: ..., device: cuda}}`` |
-    | ``policy`` | learned orchestrator policy (file or folder with ``policy.json``) instead of the model |
-    | ``policy_fallback`` [backend] | subtask the policy has no decision for: ``backend`` asks the model, ``drop`` drops it |
+    | ``policy`` | learned orchestrator instead of the model: a policy file (or folder with ``policy.json``), or a trained orchestrator model's folder (``editbench learn-policy --model``) |
+    | ``policy_fallback`` [backend] | subtask the policy (or model) has no decision for: ``backend`` asks the model, ``drop`` drops it |
     | ``orchestrate_on`` [source] | ``source``: all subtasks decided on the source image in one batch; ``current``: each on the current image |
     | ``grounding`` [auto] | phrase regions: ``auto`` / a method of ``baselines.grounding``, or ``words`` (named regions by the phrase's words) |
     | ``min_subtasks``, ``max_subtasks`` [1, 6] | bounds on the plan's length (outside them the plan is re-asked, then failed) |
@@ -149,13 +155,18 @@ class PlannerOrchestrator(AgentBase, Component):
                  cache: bool = True, concurrency: int = 16, timeout: float = 300.0, max_retries: int = 5,
                  max_tokens: int = 2048, temperature: float = 0.0, top_p: float | None = None,
                  prompts: str | None = None, max_tool_calls: int | None = 16, max_model_tokens: int | None = None,
-                 max_seconds: float | None = None, checklist: str = "suite", tools: list[str] | None = None,
+                 max_seconds: float | None = None, checklist: str | None = None, tools: list[str] | None = None,
                  tool_args: dict | None = None, policy: str | None = None, policy_fallback: str = "backend",
                  orchestrate_on: str = "source", grounding: str = "auto", min_subtasks: int = 1,
-                 max_subtasks: int = 6) -> None:
+                 max_subtasks: int = 6, planner: str | None = None) -> None:
         opts = dict(locals())
         opts.pop("self")
-        self.checklist = check_choice(checklist, ("suite", "generate"), "checklist")
+        if checklist is None:
+            checklist = "none" if planner else "suite"
+        self.checklist = check_choice(checklist, ("suite", "generate", "none"), "checklist")
+        if planner and self.checklist != "none":
+            raise UsageError("planner-orchestrator: a distilled planner (planner=...) plans without a checklist; "
+                             "leave checklist out or set checklist=none", field="checklist")
         self.policy_fallback = check_choice(policy_fallback, ("backend", "drop"), "policy_fallback")
         self.orchestrate_on = check_choice(orchestrate_on, ("source", "current"), "orchestrate_on")
         self.grounding = str(grounding)
@@ -166,7 +177,23 @@ class PlannerOrchestrator(AgentBase, Component):
         self.tools = list(self._toolset.names)
         self.tool_args = self._toolset.tool_args
         self.policy = policy
-        self._policy = Policy.load(policy) if policy else None
+        self.planner = planner
+        self._policy: Policy | None = None
+        self._model: Any = None  # a trained orchestrator model (policy=DIR)
+        if policy:
+            from .trained import trained_task
+
+            if trained_task(policy) is not None:
+                from baselines.explore.orchestrator_model import OrchestratorModel
+
+                self._model = OrchestratorModel(policy, cache=cache)
+            else:
+                self._policy = Policy.load(policy)
+        self._planner: Any = None
+        if planner:
+            from .trained import TrainedModel
+
+            self._planner = TrainedModel(planner, "subtasks", cache=cache, option="planner")
         self._init_common(opts)
 
     # -- identity and info ---------------------------------------------------------------------------
@@ -176,6 +203,7 @@ class PlannerOrchestrator(AgentBase, Component):
     def config(self) -> dict[str, Any]:
         out = super().config()
         out.pop("policy", None)  # identified by content below, not by where the file lies
+        out.pop("planner", None)  # likewise (absent when not given: earlier ids stay as they were)
         return out
 
     def identity_extra(self) -> dict[str, Any]:
@@ -183,18 +211,27 @@ class PlannerOrchestrator(AgentBase, Component):
 
         extra = super().identity_extra()
         extra["tools"] = self._toolset.versions()
-        if self.policy:
+        if self._model is not None:
+            extra["policy"] = self._model.identity()
+        elif self.policy:
             extra["policy"] = file_content_hash(str(resolve_path(self.policy)))
+        if self._planner is not None:
+            extra["planner"] = self._planner.identity()
         return extra
 
     def info(self) -> SystemInfo:
         meta = (self._policy.data.get("meta") or {}) if self._policy is not None else {}
-        return SystemInfo(track="planner+tools", trained=self._policy is not None,
-                          reward_judge=meta.get("reward_judge") if isinstance(meta, dict) else None,
-                          description="Paper A: checklist-conditioned planner, tool/region orchestrator "
-                                      f"({'policy file' if self._policy else 'zero-shot'}), refinement, "
+        judge = meta.get("reward_judge") if isinstance(meta, dict) else None
+        trained = [m for m in (self._model.model if self._model is not None else None, self._planner) if m is not None]
+        judge = judge or next((m.reward_judge for m in trained if m.reward_judge), None)
+        orchestrator = "policy file" if self._policy else "trained model" if self._model is not None else "zero-shot"
+        planner = "distilled planner without checklist" if self._planner is not None else \
+            "planner without checklist" if self.checklist == "none" else "checklist-conditioned planner"
+        return SystemInfo(track="planner+tools", trained=self._policy is not None or bool(trained),
+                          reward_judge=judge,
+                          description=f"Paper A: {planner}, tool/region orchestrator ({orchestrator}), refinement, "
                                       "sequential execution.",
-                          models=self.models(), tools=tuple(self.tools))
+                          models=self.models() + tuple(m.label() for m in trained), tools=tuple(self.tools))
 
     # -- the edit --------------------------------------------------------------------------------------
     def edit(self, sample: Sample, image: Image.Image, ctx: EditContext) -> Trajectory:
@@ -241,6 +278,9 @@ class PlannerOrchestrator(AgentBase, Component):
     # -- stages ------------------------------------------------------------------------------------
     def _checklist(self, s: Session, run: _Run) -> tuple[Criterion, ...]:
         sample = run.sample
+        if self.checklist == "none":
+            run.reasoning.append("checklist: none (planning from the goal alone)")
+            return ()
         if self.checklist == "suite":
             if not sample.checklist:
                 run.reasoning.append("checklist: the suite gives none; planning from the goal alone")
@@ -262,8 +302,14 @@ class PlannerOrchestrator(AgentBase, Component):
                      "min_subtasks": self.min_subtasks, "max_subtasks": self.max_subtasks}
         inputs = {"sample": sample, "checklist": run.checklist, "source": run.source, "ctx": s.ctx,
                   "max_subtasks": self.max_subtasks}
-        call = s.call("planner", variables, {"source": run.source}, _PLAN_SCHEMA, inputs)
-        reasoning, subtasks = s.ask([call], self._parse_plan)[0]
+        if self._planner is not None:
+            from .distill import student_call
+
+            call = student_call(self._planner, sample, run.source, _PLAN_SCHEMA, inputs)
+            reasoning, subtasks = self._planner.session(s).ask([call], self._parse_plan)[0]
+        else:
+            call = s.call("planner", variables, {"source": run.source}, _PLAN_SCHEMA, inputs)
+            reasoning, subtasks = s.ask([call], self._parse_plan)[0]
         run.raw = s.raw("planner")
         run.subtasks = subtasks
         if reasoning:
@@ -298,24 +344,13 @@ class PlannerOrchestrator(AgentBase, Component):
 
     def _orchestrate(self, s: Session, run: _Run, subs: list[dict[str, Any]], image: Image.Image,
                      done: list[str] | None = None) -> list[Choice]:
-        """Choices for ``subs`` (policy first when given), each checked; unusable ones become ``Choice(None)``."""
+        """Choices for ``subs`` (policy or trained model first when given), each checked; unusable ones
+        become ``Choice(None)``."""
         out: list[Choice | None] = [None] * len(subs)
-        ask: list[int] = []
-        for i, sub in enumerate(subs):
-            if self._policy is None:
-                ask.append(i)
-                continue
-            decision = self._policy.decide(sub["text"], sub.get("action"))
-            if decision is None:
-                if self.policy_fallback == "backend":
-                    ask.append(i)
-                else:
-                    out[i] = Choice(None, why="the policy has no decision for this subtask")
-                continue
-            try:
-                out[i] = self._check(s, decision.to_dict(), image, decision.why)
-            except ValueError as err:
-                out[i] = Choice(None, reasoning=decision.why, why=f"the policy's choice cannot run: {err}")
+        if self._model is not None:
+            ask = self._model_choices(s, run, subs, image, out)
+        else:
+            ask = self._policy_choices(s, subs, image, out)
         if ask:
             catalog = "\n".join(json.dumps(t, separators=(",", ":")) for t in self._toolset.catalog(s.ctx))
             calls = []
@@ -332,6 +367,57 @@ class PlannerOrchestrator(AgentBase, Component):
                                           f"{got.raw.split(RAW_SEPARATOR)[-1][:300]!r})") \
                     if isinstance(got, Unusable) else got
         return [c for c in out if c is not None]
+
+    def _policy_choices(self, s: Session, subs: list[dict[str, Any]], image: Image.Image,
+                        out: list[Choice | None]) -> list[int]:
+        """Fill ``out`` with the policy file's checked choices; returns the indices left to the model."""
+        ask: list[int] = []
+        for i, sub in enumerate(subs):
+            if self._policy is None:
+                ask.append(i)
+                continue
+            decision = self._policy.decide(sub["text"], sub.get("action"))
+            if decision is None:
+                if self.policy_fallback == "backend":
+                    ask.append(i)
+                else:
+                    out[i] = Choice(None, why="the policy has no decision for this subtask")
+                continue
+            try:
+                out[i] = self._check(s, decision.to_dict(), image, decision.why)
+            except ValueError as err:
+                out[i] = Choice(None, reasoning=decision.why, why=f"the policy's choice cannot run: {err}")
+        return ask
+
+    def _model_choices(self, s: Session, run: _Run, subs: list[dict[str, Any]], image: Image.Image,
+                       out: list[Choice | None]) -> list[int]:
+        """Fill ``out`` with the trained orchestrator's choices; returns the indices left to the fallback."""
+        calls: list[tuple[int, Call]] = []
+        left: list[int] = []
+        for i, sub in enumerate(subs):
+            inputs = {"sample": run.sample, "checklist": run.checklist, "source": run.source, "ctx": s.ctx,
+                      "subtask": sub, "max_subtasks": self.max_subtasks}
+            call = self._model.call(sub, run.sample, image, self.tools, self.tool_args, _CHOICE_SCHEMA, inputs)
+            if call is not None:
+                calls.append((i, call))
+            elif self.policy_fallback == "backend":
+                left.append(i)
+            else:
+                out[i] = Choice(None, why="the trained orchestrator has no candidate tool for this subtask")
+        if calls:
+            replies = self._model.model.session(s).ask([c for _, c in calls],
+                                                       lambda v, c: self._parse_choice(s, v, image), per_item=True)
+            for (i, _), got in zip(calls, replies, strict=True):
+                if isinstance(got, Unusable):
+                    if self.policy_fallback == "backend":
+                        left.append(i)
+                    else:
+                        out[i] = Choice(None, why=f"the trained orchestrator's reply is unusable after one re-ask: "
+                                                  f"{got.error}")
+                    continue
+                got.reasoning = f"trained model{': ' + got.reasoning if got.reasoning else ''}"
+                out[i] = got
+        return sorted(left)
 
     def _parse_choice(self, s: Session, value: Any, image: Image.Image) -> Choice:
         if not isinstance(value, dict):

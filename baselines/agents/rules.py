@@ -87,7 +87,11 @@ def _rule_plan(inputs: Mapping[str, Any]) -> tuple[Plan, Sample]:
 
     sample = _conditioned(inputs["sample"], inputs.get("checklist") or ())
     source = inputs["source"]
-    key = content_hash([sample.to_dict(), image_id(source), RULES_VERSION])
+    # The plan names masks put into the run's image store, so the memo is per store: a hit from
+    # another run's store would point at masks this store lacks.
+    images = getattr(inputs.get("ctx"), "images", None)
+    store = str(getattr(images, "root", "")) if images is not None else ""
+    key = content_hash([sample.to_dict(), image_id(source), RULES_VERSION, store])
     with _PLANS_LOCK:
         if key in _PLANS:
             _PLANS.move_to_end(key)

@@ -266,6 +266,14 @@ def measure(run_dir: str, *, policy: str | Path | None = None, samples: Iterable
     """
     from baselines.agents.policy import Policy, resolve_path
 
+    if policy:
+        from baselines.agents.trained import trained_task
+
+        if trained_task(policy) is not None:
+            from bench.errors import UsageError
+
+            raise UsageError(f"{policy} is a trained orchestrator model; the approximations replay a policy "
+                             "file's choices (write one with learn-policy without --model)", field="--policy")
     pol = Policy.load(policy) if policy else None
     if samples is None and policy:
         train = resolve_path(policy).with_name("train.json")

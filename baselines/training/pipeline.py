@@ -4,8 +4,9 @@ A trained planner is a folder (DESIGN, "The run store"):
 
 ```
 OUT/
-  train.json        kind, base (name and content hash), method, every option and its provenance, the
-                    prompt format, data read (sources, reward judge and score, counts, retention),
+  train.json        kind, task (plan | orchestrate | subtasks: which question the model answers, see
+                    .records), base (name and content hash), method, every option and its provenance,
+                    the prompt format, data read (sources, reward judge and score, counts, retention),
                     splits (seed, fractions, every split's groups = source image ids), the result
   adapter/          LoRA weights (peft) with the tokenizer or processor      (adapter=lora)
   model/            the whole model with its tokenizer                       (adapter=full)
@@ -31,7 +32,7 @@ from bench.ids import content_hash
 from bench.images import atomic_write
 
 from .options import PROVENANCE, TrainOptions
-from .records import PROMPT_VERSION, SYSTEM_PROMPT, TrainRecord, prompt_text, target_text
+from .records import PROMPT_VERSIONS, TrainRecord, planner_messages, system_prompt, target_text
 from .sources import write_records
 from .splits import Splits, split_groups
 from .tinylm import TinyConfig, save_tiny_base
@@ -66,7 +67,8 @@ def parse_tiny(base: str) -> TinyConfig | None:
 
 def corpus(records: Sequence[TrainRecord], opts: TrainOptions, description: bool) -> list[str]:
     """The texts a tiny tokenizer is trained on: each training record's conversation as the chat
-    template renders it (system prompt, request, plan), so what is frequent there merges."""
+    template renders it (system prompt, request, target; the images left out), so what is
+    frequent there merges."""
     import jinja2
 
     from .tinylm import CHAT_TEMPLATE
@@ -74,8 +76,8 @@ def corpus(records: Sequence[TrainRecord], opts: TrainOptions, description: bool
     tmpl = jinja2.Environment().from_string(CHAT_TEMPLATE)
     texts = []
     for r in records:
-        msgs = [{"role": "system", "content": SYSTEM_PROMPT},
-                {"role": "user", "content": prompt_text(r.input, description=description)}]
+        msgs = [{"role": m.role, "content": m.text()}
+                for m in planner_messages(r.input, modality="text", description=description)]
         text = tmpl.render(messages=msgs, add_generation_prompt=True) + target_text(
             r.plan, target=opts.target, reasoning_order=opts.reasoning_order)
         for special in ("<|im_start|>", "<|im_end|>"):  # single tokens of their own: not merge material
@@ -118,6 +120,7 @@ def train_planner(records: Sequence[TrainRecord], *, base: str, out_dir: str | o
     train = splits["train"]
     if not train:
         raise UsageError("the train split is empty (no records, or every group excluded)")
+    task = task_of_records(records)
     tiny = parse_tiny(base)
     base_ref = base
     if tiny is not None:
@@ -148,11 +151,12 @@ def train_planner(records: Sequence[TrainRecord], *, base: str, out_dir: str | o
         write_records(out / "data" / f"{name}.jsonl", part)
     steps = [h for h in result.history if "loss" in h]
     info = {
-        "v": TRAIN_JSON_VERSION, "kind": kind, "method": opts.method, "preset": opts.preset,
+        "v": TRAIN_JSON_VERSION, "kind": kind, "task": task, "method": opts.method, "preset": opts.preset,
         "base": {"model": base_ref, "revision": lm.revision, "tiny": tiny.to_dict() if tiny else None,
                  "vision": lm.vision},
         "weights": weights_dir.name,
-        "prompt": {"version": PROMPT_VERSION, "system": SYSTEM_PROMPT, "modality": opts.modality,
+        "prompt": {"task": task, "version": PROMPT_VERSIONS[task], "system": system_prompt(task),
+                   "modality": opts.modality,
                    "description": bool(description), "target": opts.target, "reasoning_order": opts.reasoning_order,
                    "reading": _reader(train), "goal": any(bool(r.input.goal) for r in train)},
         "options": opts.to_dict(), "provenance": {k: list(v) for k, v in PROVENANCE.items()},
@@ -168,6 +172,15 @@ def train_planner(records: Sequence[TrainRecord], *, base: str, out_dir: str | o
     }
     atomic_write(out / "train.json", (json.dumps(info, indent=1, allow_nan=False) + "\n").encode("utf-8"))
     return Outcome(str(out), info, result, splits)
+
+
+def task_of_records(records: Sequence[TrainRecord]) -> str:
+    """The one task every record trains (:data:`.records.TASKS`); records of two tasks are a usage error
+    (one model answers one question in one format)."""
+    tasks = sorted({r.task for r in records})
+    if len(tasks) > 1:
+        raise UsageError(f"the records train different tasks ({', '.join(tasks)}): train one task per model")
+    return tasks[0] if tasks else "plan"
 
 
 def _reader(records: Sequence[TrainRecord]) -> str | None:

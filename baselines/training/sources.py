@@ -10,6 +10,8 @@ NAME``; a judge is named by its id or, when unambiguous, its name). A trajectory
 not score has no reward: S may still train on it, the reward methods drop and count it. Scores
 are mapped from the judge's declared ``[min, max]`` onto paper B's 1-5 scale unless
 ``rescale=False``, so τ_R = 3.5 and RW's ``r − 3`` keep their meaning; the mapping is recorded.
+:func:`reward_spec` is that resolution on its own, for other readers of run stores (the
+self-distillation data of :mod:`baselines.agents.distill`).
 
 **Paper B's layout** (:func:`read_paper_b`, READING §6.5): one folder per sample,
 ``image_<uuid8>_<promptid>_<style>/`` with ``original.png``, ``prompt.json`` (the goal in
@@ -28,7 +30,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +54,53 @@ def _resolve_judge(judges: dict[str, Any], name: str, where: str) -> str:
                          field="--reward")
     raise UsageError(f"{where}: judge name {name!r} is ambiguous ({', '.join(hits)}): give the judge id",
                      field="--reward")
+
+
+@dataclass(frozen=True)
+class RewardSpec:
+    """Which judge score of a run is the reward, and how it maps onto paper B's 1-5 scale."""
+
+    judge_id: str | None
+    score: str | None
+    low: float | None = None
+    high: float | None = None
+    rescale: bool = False
+
+    def info(self) -> dict[str, Any] | None:
+        """The mapping as ``train.json`` records it (``None``: the judge's own scale)."""
+        return {"from": [self.low, self.high], "to": [1.0, 5.0]} if self.rescale else None
+
+    def scaled(self, value: float) -> float:
+        """A judge score on the reward's scale."""
+        if not self.rescale:
+            return float(value)
+        return 1.0 + 4.0 * (float(value) - self.low) / (self.high - self.low)  # type: ignore[operator]
+
+    def of(self, judgements: Mapping[Any, Any], suite: str, sample_id: str, system_id: str) -> float | None:
+        """The reward of one trajectory (``None`` when the judge did not score it)."""
+        if self.judge_id is None:
+            return None
+        j = judgements.get((suite, sample_id, system_id, "", self.judge_id))
+        value = j.scores.get(self.score) if j is not None and j.status == "ok" else None
+        return None if value is None else self.scaled(value)
+
+
+def reward_spec(meta: Mapping[str, Any], reward: str | None, reward_score: str | None = None, *,
+                rescale: bool = True, where: str = "run") -> RewardSpec:
+    """The reward of a run (its ``run.json`` is ``meta``): ``reward``'s ``reward_score`` (default
+    ``overall``, else the judge's first declared score), mapped from its ``[min, max]`` onto 1-5
+    unless ``rescale=False``. ``reward=None`` is no reward. ``UsageError`` for an unknown judge or score."""
+    if not reward:
+        return RewardSpec(None, reward_score)
+    judges = {rec["id"]: rec for rec in meta.get("components", {}).get("judges", [])}
+    jid = _resolve_judge(judges, reward, where)
+    specs = {sp["name"]: sp for sp in meta.get("score_specs", {}).get(jid, [])}
+    score = reward_score or ("overall" if "overall" in specs else next(iter(specs), None))
+    if score is None or (specs and score not in specs):
+        raise UsageError(f"{where}: judge {jid} has no score {score!r} ({', '.join(specs)})", field="--reward-score")
+    spec = specs.get(score, {})
+    lo, hi = spec.get("min"), spec.get("max")
+    return RewardSpec(jid, score, lo, hi, bool(rescale and lo is not None and hi is not None and hi > lo))
 
 
 def plan_of_trajectory(traj: Any) -> dict[str, Any] | None:
@@ -90,21 +140,12 @@ def read_run_stores(run_dirs: Iterable[str | os.PathLike], reward: str | None, r
         store = RunStore.open(d)
         meta = store.read_meta()
         where = str(d)
-        judges = {rec["id"]: rec for rec in meta.get("components", {}).get("judges", [])}
         sysrec = {rec["id"]: rec for rec in meta.get("components", {}).get("systems", [])}
-        jid = _resolve_judge(judges, reward, where) if reward else None
-        lo = hi = None
+        rs = reward_spec(meta, reward, reward_score, rescale=rescale, where=where)
+        jid = rs.judge_id
         if jid is not None:
-            specs = {s["name"]: s for s in meta.get("score_specs", {}).get(jid, [])}
-            score = reward_score or ("overall" if "overall" in specs else next(iter(specs), None))
-            if score is None or (specs and score not in specs):
-                raise UsageError(f"{where}: judge {jid} has no score {score!r} ({', '.join(specs)})",
-                                 field="--reward-score")
-            info["reward_score"] = score
-            spec = specs.get(score, {})
-            lo, hi = spec.get("min"), spec.get("max")
-            if rescale and lo is not None and hi is not None and hi > lo:
-                info["rescale"] = {"from": [lo, hi], "to": [1.0, 5.0]}
+            info["reward_score"] = rs.score
+            info["rescale"] = rs.info()
         info["reward_judge"] = jid
         info["runs"].append({"dir": str(d), "name": meta.get("name")})
         samples = store.samples()
@@ -120,16 +161,9 @@ def read_run_stores(run_dirs: Iterable[str | os.PathLike], reward: str | None, r
             if plan is None or sample is None:
                 info["no_plan"] += 1
                 continue
-            r: float | None = None
-            if jid is not None:
-                j = judgements.get((t.suite, t.sample_id, t.system_id, "", jid))
-                value = j.scores.get(info["reward_score"]) if j is not None and j.status == "ok" else None
-                if value is None:
-                    info["no_reward"] += 1
-                else:
-                    r = float(value)
-                    if info["rescale"]:
-                        r = 1.0 + 4.0 * (r - lo) / (hi - lo)  # type: ignore[operator]
+            r = rs.of(judgements, t.suite, t.sample_id, t.system_id)
+            if jid is not None and r is None:
+                info["no_reward"] += 1
             inp = PlannerInput(goal=sample.goal, preserve=tuple(sample.preserve), context=dict(sample.context),
                                description=sample.description, image_id=sample.image.id,
                                image_path=str(store.images.path(sample.image.id)))

@@ -140,6 +140,11 @@ class TrainedPlanner(StylingPlanner):
         self.path = str(path)
         self._weights_hash = file_content_hash(str(folder / self.train_info["weights"]))
         prompt = self.train_info["prompt"]
+        task = prompt.get("task", "plan")
+        if task != "plan":
+            raise UsageError(f"{folder} holds a trained {task!r} model, not a styling planner: use "
+                             + ("planner-orchestrator:policy=PATH" if task == "orchestrate" else "planner-orchestrator:planner=PATH"),
+                             field="path")
         self._modality = prompt["modality"]
         self._description = bool(prompt.get("description", True))
         self._with_instruction = prompt.get("target") == "plan+instruction"
@@ -147,7 +152,7 @@ class TrainedPlanner(StylingPlanner):
         self._goal = bool(prompt.get("goal", True))
         spec = {"kind": "trained", "weights": self._weights_hash, "base": self.train_info["base"]["revision"],
                 "prompt": prompt["version"], "modality": self._modality}
-        backend = _LazyBackend(folder, self.train_info, dict(backend_options or {}), spec)
+        backend = LazyBackend(folder, self.train_info, dict(backend_options or {}), spec)
         answerer = PlainAnswerer(backend, spec, cache)
         super().__init__(backend=answerer, context="given", library=library, min_actions=min_actions,
                          max_actions=max_actions, synthesis="template", executor=executor, mode=mode,
@@ -216,7 +221,7 @@ class TrainedPlanner(StylingPlanner):
         return text if text else super()._instruction(s, sample, context, actions)
 
 
-class _LazyBackend:
+class LazyBackend:
     """The ``transformers`` backend on the merged model folder, built on first use (merging may take a
     while). Its spec names the weights by content, so the reply cache never mixes two trained models."""
 
