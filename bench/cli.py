@@ -223,11 +223,11 @@ def leaderboard_cmd(run_dirs: tuple[str, ...], out: str, title: str | None) -> N
     click.echo(f"leaderboard: {index}")
 
 
-def _attach_label_commands() -> None:
-    """``annotate`` and ``calibrate`` live in their own module; attached here so ``--help`` lists them."""
-    from bench.cli_labels import annotate_cmd, calibrate_cmd
-
+def _attach_commands() -> None:
+    """The commands that live in their own modules; attached here so ``--help`` lists them."""
+    from bench.cli_distill import distill_cmd
     from bench.cli_explore import approximations_cmd, explore_cmd, learn_policy_cmd
+    from bench.cli_labels import annotate_cmd, calibrate_cmd
     from bench.cli_probe import probe_cmd
     from bench.cli_train import train_cmd
 
@@ -238,10 +238,10 @@ def _attach_label_commands() -> None:
     cli.add_command(learn_policy_cmd, "learn-policy")
     cli.add_command(approximations_cmd, "approximations")
     cli.add_command(train_cmd, "train")
-    cli.add_command(__import__("bench.cli_distill", fromlist=["distill_cmd"]).distill_cmd, "distill")
+    cli.add_command(distill_cmd, "distill")
 
 
-_attach_label_commands()
+_attach_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
