@@ -504,3 +504,19 @@ def test_options_identity_and_docs():
         PlannerOrchestrator(checklist="maybe")
     with pytest.raises(UsageError, match="script"):
         PlannerOrchestrator(backend="scripted")
+
+
+def test_rules_orchestrator_answers_for_its_own_subtasks_only(suites):
+    """Another planner's subtask that reuses a rule plan's id gets a choice read from its own words,
+    not the rule plan's choice for that id."""
+    from baselines.agents import rules
+
+    _, styling = suites
+    sample = styling.samples[0]
+    inputs = {"sample": sample, "source": styling.image(sample)}
+    plan = rules.planner(inputs)
+    own = plan["subtasks"][0]
+    mine = rules.orchestrator({**inputs, "subtask": own})
+    foreign = rules.orchestrator({**inputs, "subtask": {"id": own["id"], "text": "Add falling snow"}})
+    assert foreign["tool"] != mine["tool"] or foreign["params"] != mine["params"]
+    assert foreign == rules.orchestrator({**inputs, "subtask": {"id": "zz", "text": "Add falling snow"}})

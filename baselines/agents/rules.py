@@ -34,7 +34,7 @@ from bench.model import CONTEXT_DIMENSIONS, Criterion, Plan, Sample
 
 from .library import ACTION_OF_DIMENSION, ACTIONS, PlannedAction
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"  # 2: the orchestrator answers for its own subtasks by id and words, not id alone
 _PLANS: OrderedDict[str, Plan] = OrderedDict()
 _PLANS_LOCK = threading.Lock()
 _INFEASIBLE_PREFIX = "x"
@@ -113,14 +113,17 @@ def _infeasible(sample: Sample) -> list[lx.Match]:
     return out
 
 
+def _infeasible_text(m: lx.Match) -> str:
+    return f"Make the {m.entry.dimension or 'image'} {m.entry.label}"
+
+
 def planner(inputs: Mapping[str, Any]) -> dict[str, Any]:
     plan, sample = _rule_plan(inputs)
     subtasks = [{"id": st.id, "reasoning": st.reasoning or "", "text": st.text,
                  "region": st.region.describe() if st.region is not None else "the whole image"}
                 for st in plan.subtasks]
     for i, m in enumerate(_infeasible(sample)):
-        subtasks.append({"id": f"{_INFEASIBLE_PREFIX}{i + 1}", "text": f"Make the {m.entry.dimension or 'image'} "
-                         f"{m.entry.label}", "region": "the whole image",
+        subtasks.append({"id": f"{_INFEASIBLE_PREFIX}{i + 1}", "text": _infeasible_text(m), "region": "the whole image",
                          "reasoning": f"the goal asks for {m.entry.label} ('{m.phrase}')"})
     if not subtasks:
         # Nothing the lexicon reads as a change: the same documented neutral fallback as edit-only and
@@ -135,13 +138,14 @@ def orchestrator(inputs: Mapping[str, Any]) -> dict[str, Any]:
     from .common import region_to_json
 
     sub = inputs["subtask"]
-    if sub["id"].startswith(_INFEASIBLE_PREFIX):
-        _, sample = _rule_plan(inputs)
-        m = _infeasible(sample)[int(sub["id"][len(_INFEASIBLE_PREFIX):]) - 1]
-        return {"reasoning": f"{m.entry.label}: {m.entry.note or 'no tool in the library does this'}",
-                "tool": None, "params": {}, "region": {"kind": "full"}}
-    plan, _ = _rule_plan(inputs)
-    st = next((s for s in plan.subtasks if s.id == sub["id"]), None)
+    # A subtask is the rules' own only when both its id and its words are theirs: another planner
+    # (scripted, a model, a distilled student) reuses ids like "s1" for different subtasks.
+    plan, sample = _rule_plan(inputs)
+    for i, m in enumerate(_infeasible(sample)):
+        if sub["id"] == f"{_INFEASIBLE_PREFIX}{i + 1}" and sub["text"] == _infeasible_text(m):
+            return {"reasoning": f"{m.entry.label}: {m.entry.note or 'no tool in the library does this'}",
+                    "tool": None, "params": {}, "region": {"kind": "full"}}
+    st = next((s for s in plan.subtasks if s.id == sub["id"] and s.text == sub["text"]), None)
     if st is None:  # a subtask the rules did not write (a scripted or model planner's): read its words
         from baselines.edit_only import choose
 
