@@ -54,7 +54,7 @@ class TrainedModel:
 
     def __init__(self, path: str | os.PathLike, task: str, *, cache: bool = True, option: str = "policy") -> None:
         from baselines.training.pipeline import read_train_json
-        from baselines.training.trained_planner import PlainAnswerer, LazyBackend
+        from baselines.training.trained_planner import LazyBackend, PlainAnswerer
         from bench.ids import file_content_hash
 
         self.folder = Path(path).expanduser()

@@ -118,17 +118,14 @@ def _subtask_best(recs: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any] 
     return best, improves
 
 
-def learn_policy(run_dir: str, out: str | Path | None = None, *, kind: str = "nearest-neighbour",
-                 judge: str | None = None, holdout: float = 0.3, seed: int = 0, pool: str = "vote",
-                 expand: bool = True, ngrams: Sequence[int] = (1, 2), min_similarity: float = 0.2,
-                 systems: Sequence[str] = ()) -> LearnResult:
-    """Learn a policy from the run's exploration records (module doc) and write it to ``out`` if given."""
+def explored_subtasks(run_dir: str | Path, *, judge: str | None, systems: Sequence[str], holdout: float,
+                      seed: int) -> tuple[RunStore, dict[Any, list[dict[str, Any]]], Any]:
+    """The run's exploration records on the original image grouped per subtask (of ``systems``
+    only, when named) and their sample-disjoint split: what both the policy file and the trained
+    orchestrator learn from, so the two are held out on the same samples. ``ValueError`` when the
+    run has none."""
     from .plans import system_matches
 
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    if pool not in POOLS:
-        raise ValueError(f"pool must be one of {', '.join(POOLS)}, got {pool!r}")
     store = RunStore.open(run_dir)
     grouped = records_by_subtask(store, basis="original", judge=judge)
     if systems:
@@ -136,7 +133,19 @@ def learn_policy(run_dir: str, out: str | Path | None = None, *, kind: str = "ne
     if not grouped:
         raise ValueError(f"{run_dir}: no exploration records on the original image"
                          + (f" from judge {judge!r}" if judge else "") + ": run `editbench explore` first")
-    split = split_samples([(k[0], k[1]) for k in grouped], holdout, seed)
+    return store, grouped, split_samples([(k[0], k[1]) for k in grouped], holdout, seed)
+
+
+def learn_policy(run_dir: str, out: str | Path | None = None, *, kind: str = "nearest-neighbour",
+                 judge: str | None = None, holdout: float = 0.3, seed: int = 0, pool: str = "vote",
+                 expand: bool = True, ngrams: Sequence[int] = (1, 2), min_similarity: float = 0.2,
+                 systems: Sequence[str] = ()) -> LearnResult:
+    """Learn a policy from the run's exploration records (module doc) and write it to ``out`` if given."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if pool not in POOLS:
+        raise ValueError(f"pool must be one of {', '.join(POOLS)}, got {pool!r}")
+    store, grouped, split = explored_subtasks(run_dir, judge=judge, systems=systems, holdout=holdout, seed=seed)
     train_keys = set(split.train)
     # one judge per subtask: the named one, else the subtask's primary judge
     per_sub: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}

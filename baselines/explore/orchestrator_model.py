@@ -51,11 +51,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UsageError
-from bench.store import RunStore
 
 from .candidates import region_label
-from .evaluate import primary_judges, records_by_subtask
-from .learn import _sig, _subtask_best, split_samples
+from .evaluate import primary_judges
+from .learn import _sig, _subtask_best, explored_subtasks
 
 log = logging.getLogger(__name__)
 
@@ -97,18 +96,14 @@ def orchestrator_records(run_dir: str | os.PathLike, *, judge: str | None = None
     """Records of the ``orchestrate`` task from the run's exploration records (module doc)."""
     from baselines.training.records import PlannerInput, TrainRecord
 
-    from .plans import read_plans, system_matches
+    from .plans import read_plans
 
     if choices not in CHOICES:
         raise ValueError(f"choices must be one of {', '.join(CHOICES)}, got {choices!r}")
-    store = RunStore.open(run_dir)
-    grouped = records_by_subtask(store, basis="original", judge=judge)
-    if systems:
-        grouped = {k: v for k, v in grouped.items() if system_matches(k[2], systems)}
-    if not grouped:
-        raise UsageError(f"{run_dir}: no exploration records on the original image"
-                         + (f" from judge {judge!r}" if judge else "") + ": run `editbench explore` first")
-    split = split_samples([(k[0], k[1]) for k in grouped], holdout, seed)
+    try:
+        store, grouped, split = explored_subtasks(run_dir, judge=judge, systems=systems, holdout=holdout, seed=seed)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     train_keys = set(split.train)
     actions = {p.key + (p.system_id, st.id): st.action for p in read_plans(store, systems) for st in p.subtasks}
     samples = store.samples()
