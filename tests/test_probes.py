@@ -246,7 +246,10 @@ def test_a_crashing_judge_gives_error_records_that_are_retried(run):
     assert second["outcomes"]["fail"] == 2
 
 
-def test_after_judging_hook_probes_a_small_sample(run):
+def test_after_judging_hook_probes_a_small_sample(run, monkeypatch):
+    from judges.probes import stage
+
+    monkeypatch.setattr(stage, "AUTO_SAMPLES", 3)  # the fixture run has 4 samples; the default is more
     heur = build_component("judges", ComponentSpec("checklist-heuristic", {}))
     report = after_judging(run, [heur], None)
     assert report.judges[0].controls["samples"] == 3
